@@ -1,0 +1,124 @@
+import { readFile } from 'node:fs/promises';
+import { Ajv } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { configSchema } from './schema.js';
+import type { GatewayConfig } from './types.js';
+
+/** A config that cannot be used; `faults` names every problem with its key path. */
+export class ConfigError extends Error {
+  constructor(readonly faults: string[]) {
+    super(`invalid gateway config:\n  - ${faults.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: false });
+const validate = ajv.compile(configSchema);
+
+const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replaces `${VAR}` and `${VAR:-default}` in every string value; unset `${VAR}` is a fault. */
+export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: string, faults: string[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(VAR, (_match, name: string, fallback: string | undefined) => {
+      const found = env[name];
+      if (found !== undefined && found !== '') return found;
+      if (fallback !== undefined) return fallback;
+      if (found === '') return '';
+      faults.push(`${path || '/'}: environment variable ${name} is not set (write \${${name}:-} to allow empty)`);
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, i) => interpolateEnv(item, env, `${path}/${i}`, faults));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = interpolateEnv(item, env, `${path}/${key}`, faults);
+    return out;
+  }
+  return value;
+}
+
+function checkReferences(config: GatewayConfig, faults: string[]): void {
+  const groupNames = new Set<string>();
+  config.models.forEach((group, i) => {
+    if (groupNames.has(group.name)) faults.push(`/models/${i}/name: duplicate model group "${group.name}"`);
+    groupNames.add(group.name);
+    group.deployments.forEach((d, j) => {
+      if (!config.providers[d.provider]) {
+        faults.push(`/models/${i}/deployments/${j}/provider: unknown provider "${d.provider}" (not under providers:)`);
+      }
+    });
+  });
+  config.models.forEach((group, i) => {
+    group.fallbacks.forEach((name, j) => {
+      if (!groupNames.has(name)) faults.push(`/models/${i}/fallbacks/${j}: unknown model group "${name}"`);
+      if (name === group.name) faults.push(`/models/${i}/fallbacks/${j}: a group cannot fall back to itself`);
+    });
+  });
+  for (const [name, provider] of Object.entries(config.providers)) {
+    if (name.includes('/')) faults.push(`/providers/${name}: a provider name cannot contain "/"`);
+    if (provider.type === 'openai-compatible' && !provider.base_url) {
+      faults.push(`/providers/${name}/base_url: an openai-compatible provider needs base_url`);
+    }
+  }
+  const prefixes = new Set<string>();
+  config.services.forEach((s, i) => {
+    if (prefixes.has(s.prefix)) faults.push(`/services/${i}/prefix: duplicate prefix "${s.prefix}"`);
+    prefixes.add(s.prefix);
+    if (/^\/(v1|admin|prompts|health|metrics|ui)(\/|$)/.test(s.prefix)) {
+      faults.push(`/services/${i}/prefix: "${s.prefix}" collides with a gateway route`);
+    }
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}
+
+/** Validates a parsed config object (already YAML-parsed), applying env interpolation and defaults. */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const faults: string[] = [];
+  const data = interpolateEnv(raw ?? {}, env, '', faults);
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError(['/: the config must be a mapping']);
+  }
+  if (!validate(data)) {
+    for (const e of validate.errors ?? []) {
+      const where = e.instancePath || '/';
+      const extra = e.keyword === 'additionalProperties' ? ` "${String(e.params.additionalProperty)}"` : '';
+      const allowed = e.keyword === 'enum' ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : '';
+      faults.push(`${where}: ${e.message ?? 'invalid'}${extra}${allowed}`);
+    }
+  }
+  if (faults.length > 0) throw new ConfigError(faults);
+  const config = data as GatewayConfig;
+  if (env.PORT) {
+    const port = Number(env.PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) faults.push(`PORT: "${env.PORT}" is not a port number`);
+    else config.server.port = port;
+  }
+  checkReferences(config, faults);
+  if (faults.length > 0) throw new ConfigError(faults);
+  return deepFreeze(config);
+}
+
+/** Reads, interpolates, validates and freezes the config file. */
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<GatewayConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError([`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return parseConfig(raw, env);
+}
