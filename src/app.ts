@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ANONYMOUS, type Caller } from './core/caller.js';
+import type { GatewayConfig } from './config/types.js';
+import { ClientClosedError } from './pipeline/attempt-signal.js';
+import type { CallContext, PipelineServices } from './pipeline/call-context.js';
+import { ModelRegistry } from './pipeline/model-registry.js';
+import { registerErrorHandling } from './plugins/error-handler.js';
+import { createSimpleBalancer, type Balancer } from './routing/balancer.js';
+import { registerChatCompletions } from './routes/chat-completions.js';
+import { registerEmbeddings } from './routes/embeddings.js';
+import { registerHealth } from './routes/health.js';
+import { registerModels } from './routes/models.js';
+import type { Ledger } from './usage/ledger.js';
+import { createMemoryLedger } from './usage/memory-ledger.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth stage; anonymous until then. */
+    caller: Caller;
+  }
+  interface FastifyInstance {
+    gateway: PipelineServices & { config: GatewayConfig };
+  }
+}
+
+/** Parts a test or the server may supply instead of the defaults. */
+export interface AppDeps {
+  ledger?: Ledger;
+  balancer?: Balancer;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function parseTags(header: string | string[] | undefined): string[] {
+  if (!header) return [];
+  const text = Array.isArray(header) ? header.join(',') : header;
+  return text
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter((tag) => tag.length > 0 && tag.length <= 64)
+    .slice(0, 16);
+}
+
+/** Builds the gateway: plugins, routes and services. Never listens; `server.ts` does. */
+export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: config.server.log_level },
+    bodyLimit: Math.round(config.server.body_limit_mb * 1024 * 1024),
+    // A client-supplied id is kept when it is sane, so traces join up across services.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // One line per request from our onResponse hook instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+  });
+
+  const registry = new ModelRegistry(config);
+  const services: PipelineServices = {
+    registry,
+    balancer: deps.balancer ?? createSimpleBalancer(),
+    ledger: deps.ledger ?? createMemoryLedger(),
+  };
+  app.decorate('gateway', { ...services, config });
+  app.decorateRequest('caller', null as unknown as Caller);
+  app.addHook('onRequest', async (request) => {
+    request.caller = ANONYMOUS;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request completed',
+    );
+  });
+  app.addHook('onClose', async () => {
+    await services.ledger.close();
+  });
+  if (registry.disabledProviders.length > 0) {
+    app.log.info({ providers: registry.disabledProviders }, 'providers without an API key are off until one is set');
+  }
+
+  registerErrorHandling(app);
+
+  const makeContext = (request: FastifyRequest, reply: FastifyReply, route: string): CallContext => {
+    const controller = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) controller.abort(new ClientClosedError());
+    });
+    return {
+      services,
+      requestId: request.id,
+      caller: request.caller,
+      route,
+      tags: parseTags(request.headers['x-gateway-tags']),
+      clientSignal: controller.signal,
+      startedAt: Date.now(),
+      log: request.log,
+    };
+  };
+
+  registerChatCompletions(app, makeContext);
+  registerEmbeddings(app, makeContext);
+  registerModels(app, registry, Date.now());
+  registerHealth(app, registry, () => ({ type: 'memory', status: 'ok' }));
+  return app;
+}

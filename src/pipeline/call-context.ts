@@ -1,0 +1,27 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Caller } from '../core/caller.js';
+import type { Balancer } from '../routing/balancer.js';
+import type { Ledger } from '../usage/ledger.js';
+import type { ModelRegistry } from './model-registry.js';
+
+/** The long-lived parts every call uses, built once per app. */
+export interface PipelineServices {
+  registry: ModelRegistry;
+  balancer: Balancer;
+  ledger: Ledger;
+}
+
+/** One client call as it moves through the pipeline. */
+export interface CallContext {
+  services: PipelineServices;
+  requestId: string;
+  caller: Caller;
+  /** Ledger route: `chat`, `embeddings`, `prompt:<name>`. */
+  route: string;
+  tags: string[];
+  /** Aborts when the client disconnects. */
+  clientSignal: AbortSignal;
+  /** Epoch ms when the request arrived. */
+  startedAt: number;
+  log: FastifyBaseLogger;
+}

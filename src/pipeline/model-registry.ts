@@ -1,0 +1,120 @@
+import type { ProviderAdapter } from '../core/adapter.js';
+import type { DeploymentLimits, GatewayConfig, Strategy } from '../config/types.js';
+import { resolvePrice, type ResolvedPrice } from '../usage/pricing.js';
+import { createAdapter, needsApiKey } from '../../providers/index.js';
+
+/** One place a model group's requests can go: a provider and an upstream model. */
+export interface Deployment {
+  /** Stable id for health, limits and reports: `<group>/<index>` or `<provider>/<model>`. */
+  id: string;
+  provider: string;
+  adapter: ProviderAdapter;
+  /** The upstream model id. */
+  model: string;
+  weight: number;
+  /** Configured price, else the bundled table's, resolved once at start. */
+  pricing: ResolvedPrice;
+  limits?: DeploymentLimits;
+  /** Per-attempt timeout, ms. */
+  timeoutMs: number;
+}
+
+/** What a client names as `model`: a configured group, or a direct `provider/model`. */
+export interface ModelGroup {
+  name: string;
+  strategy: Strategy;
+  retries: number;
+  timeoutMs: number;
+  deadlineMs?: number;
+  fallbacks: readonly string[];
+  deployments: readonly Deployment[];
+  /** True for `provider/model` names that reach one provider's model directly. */
+  isDirect: boolean;
+}
+
+const DIRECT_CACHE_LIMIT = 1000;
+const DIRECT_TIMEOUT_MS = 60_000;
+
+/**
+ * Builds one adapter per usable provider at start-up and resolves model names. Providers that
+ * need a key and have none are left out, with their deployments, so the default config runs
+ * offline while its real-provider entries wait for keys in the environment.
+ */
+export class ModelRegistry {
+  readonly adapters = new Map<string, ProviderAdapter>();
+  /** Providers left out for want of a key, for the start-up log and /health. */
+  readonly disabledProviders: string[] = [];
+  private readonly groups = new Map<string, ModelGroup>();
+  private readonly direct = new Map<string, ModelGroup>();
+
+  constructor(config: GatewayConfig) {
+    for (const [name, provider] of Object.entries(config.providers)) {
+      if (needsApiKey(provider) && !provider.api_key) {
+        this.disabledProviders.push(name);
+        continue;
+      }
+      this.adapters.set(name, createAdapter(name, provider));
+    }
+    for (const group of config.models) {
+      const deployments: Deployment[] = [];
+      group.deployments.forEach((d, index) => {
+        const adapter = this.adapters.get(d.provider);
+        if (!adapter) return;
+        deployments.push({
+          id: `${group.name}/${index}`,
+          provider: d.provider,
+          adapter,
+          model: d.model,
+          weight: d.weight,
+          pricing: resolvePrice(d.model, d.price, adapter.kind === 'mock'),
+          limits: d.limits,
+          timeoutMs: d.timeout_ms ?? group.timeout_ms,
+        });
+      });
+      if (deployments.length === 0) continue;
+      this.groups.set(group.name, {
+        name: group.name,
+        strategy: group.strategy,
+        retries: group.retries,
+        timeoutMs: group.timeout_ms,
+        deadlineMs: group.deadline_ms,
+        fallbacks: group.fallbacks,
+        deployments,
+        isDirect: false,
+      });
+    }
+  }
+
+  /** Configured groups that have at least one usable deployment. */
+  listGroups(): ModelGroup[] {
+    return [...this.groups.values()];
+  }
+
+  resolve(name: string): ModelGroup | undefined {
+    const group = this.groups.get(name);
+    if (group) return group;
+    const slash = name.indexOf('/');
+    if (slash <= 0 || slash === name.length - 1) return undefined;
+    const cached = this.direct.get(name);
+    if (cached) return cached;
+    const provider = name.slice(0, slash);
+    const adapter = this.adapters.get(provider);
+    if (!adapter) return undefined;
+    const model = name.slice(slash + 1);
+    const direct: ModelGroup = {
+      name,
+      strategy: 'priority',
+      retries: 0,
+      timeoutMs: DIRECT_TIMEOUT_MS,
+      fallbacks: [],
+      deployments: [
+        { id: name, provider, adapter, model, weight: 1, timeoutMs: DIRECT_TIMEOUT_MS, pricing: resolvePrice(model, undefined, adapter.kind === 'mock') },
+      ],
+      isDirect: true,
+    };
+    // Clients choose these names freely; a bound keeps a stream of odd names from growing memory.
+    if (this.direct.size >= DIRECT_CACHE_LIMIT) this.direct.clear();
+    this.direct.set(name, direct);
+    return direct;
+  }
+}

@@ -1,0 +1,73 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { GatewayError, isGatewayError, toErrorBody } from '../core/errors.js';
+
+/** `/messages/0/role` → `messages[0].role`, the way OpenAI names params. */
+export function toParamPath(instancePath: string, missing?: string): string | null {
+  const parts = instancePath.split('/').filter(Boolean);
+  if (missing) parts.push(missing);
+  if (parts.length === 0) return null;
+  return parts.reduce((out, part) => (/^\d+$/.test(part) ? `${out}[${part}]` : out ? `${out}.${part}` : part), '');
+}
+
+interface ValidationIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+function fromValidation(issues: ValidationIssue[]): GatewayError {
+  // anyOf/if-then noise comes after the concrete fault; the first specific issue says most.
+  const issue = issues.find((i) => !['anyOf', 'if', 'oneOf'].includes(i.keyword)) ?? issues[0]!;
+  const missing = issue.keyword === 'required' ? String(issue.params.missingProperty) : undefined;
+  const param = toParamPath(issue.instancePath, missing);
+  if (missing) return new GatewayError('missing_field', `'${param}' is required`, { param });
+  let detail = issue.message ?? 'is invalid';
+  if (issue.keyword === 'enum') detail = `must be one of: ${(issue.params.allowedValues as unknown[]).join(', ')}`;
+  if (issue.keyword === 'anyOf' || issue.keyword === 'type') detail = detail.replace(/^must be /, 'must be of type ');
+  return new GatewayError('invalid_request', `'${param ?? 'body'}' ${detail}`, { param });
+}
+
+/** Turns anything thrown in a route into the gateway's error; unknown errors become a 500 with no details. */
+export function toGatewayError(err: unknown): GatewayError {
+  if (isGatewayError(err)) return err;
+  const e = err as FastifyError & { validation?: ValidationIssue[] };
+  if (e.validation && e.validation.length > 0) return fromValidation(e.validation);
+  switch (e.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new GatewayError('invalid_json', 'the request body is not valid JSON', { cause: err });
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new GatewayError('body_too_large', 'the request body is larger than the gateway accepts', { cause: err });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new GatewayError('invalid_request', 'send the body as application/json', { cause: err });
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new GatewayError('invalid_request', 'the content-length does not match the body', { cause: err });
+  }
+  if (err instanceof SyntaxError && e.statusCode === 400) {
+    return new GatewayError('invalid_json', 'the request body is not valid JSON', { cause: err });
+  }
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new GatewayError(e.statusCode === 404 ? 'not_found' : 'invalid_request', e.message, { cause: err });
+  }
+  return new GatewayError('internal_error', 'the gateway failed to handle the request', { cause: err });
+}
+
+export function sendError(reply: FastifyReply, err: GatewayError): FastifyReply {
+  if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
+  if (err.headers) reply.headers(err.headers);
+  return reply.code(err.status).type('application/json').send(toErrorBody(err));
+}
+
+/** The one place that writes error bodies, for routes, validation, parsing and unknown paths. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const err = toGatewayError(error);
+    if (err.status >= 500) request.log.error({ err: error, code: err.code }, err.message);
+    else request.log.info({ code: err.code, status: err.status }, err.message);
+    return sendError(reply, err);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    return sendError(reply, new GatewayError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`));
+  });
+}

@@ -1,0 +1,128 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError, toErrorBody } from '../core/errors.js';
+import type { ChatRequest } from '../core/types.js';
+import { ChunkEncoder, DONE_FRAME, toOpenAICompletion } from '../http/openai-format.js';
+import { SseWriter } from '../http/sse-writer.js';
+import type { CallContext } from '../pipeline/call-context.js';
+import { asClientError, CallFailed, completeChat, openChatStream, statusOf } from '../pipeline/chat-call.js';
+import type { ModelGroup } from '../pipeline/model-registry.js';
+import { nanoToUsd } from '../usage/pricing.js';
+import { chatBodySchema } from './chat-schema.js';
+import { checkChatRequest } from './check-chat-request.js';
+
+/** Response headers every AI answer carries (DESIGN.md, HTTP surface). */
+export function gatewayHeaders(ctx: CallContext, provider: string, model: string, attempts: number): Record<string, string> {
+  return {
+    'x-request-id': ctx.requestId,
+    'x-gateway-provider': provider,
+    'x-gateway-model': model,
+    'x-gateway-attempts': String(attempts),
+  };
+}
+
+function failedHeaders(reply: FastifyReply, failure: CallFailed): void {
+  reply.header('x-gateway-attempts', String(failure.attempts));
+  if (failure.deployment) {
+    reply.header('x-gateway-provider', failure.deployment.provider);
+    reply.header('x-gateway-model', failure.deployment.model);
+  }
+}
+
+/** Throws the client-facing error of a failed call, with its attempt headers set. */
+export function rethrowFailure(reply: FastifyReply, err: unknown): never {
+  if (err instanceof CallFailed) {
+    failedHeaders(reply, err);
+    throw err.error;
+  }
+  throw err;
+}
+
+export async function replyChat(ctx: CallContext, reply: FastifyReply, group: ModelGroup, req: ChatRequest): Promise<unknown> {
+  let done;
+  try {
+    done = await completeChat(ctx, group, req);
+  } catch (err) {
+    rethrowFailure(reply, err);
+  }
+  const upstreamModel = done.response.model || done.deployment.model;
+  reply.headers(gatewayHeaders(ctx, done.deployment.provider, upstreamModel, done.attempts));
+  reply.header('x-gateway-cost-usd', nanoToUsd(done.costNanoUsd).toFixed(9));
+  return toOpenAICompletion(done.response, `chatcmpl-${ctx.requestId}`, done.usage);
+}
+
+/**
+ * Streams a chat answer as OpenAI SSE. Failover happens while opening; once the headers are
+ * out, an upstream failure ends the stream with one error event and no `[DONE]`.
+ */
+export async function replyChatStream(ctx: CallContext, reply: FastifyReply, group: ModelGroup, req: ChatRequest): Promise<void> {
+  let opened;
+  try {
+    opened = await openChatStream(ctx, group, req);
+  } catch (err) {
+    rethrowFailure(reply, err);
+  }
+  reply.hijack();
+  const writer = new SseWriter(reply.raw);
+  const encoder = new ChunkEncoder(`chatcmpl-${ctx.requestId}`, Math.floor(ctx.startedAt / 1000), opened.deployment.model);
+  for (const chunk of opened.buffered) if (chunk.type === 'meta' && chunk.model) encoder.setModel(chunk.model);
+  writer.open(gatewayHeaders(ctx, opened.deployment.provider, encoder.upstreamModel, opened.attempts));
+  const includeUsage = req.stream_options?.include_usage === true;
+  try {
+    for (const chunk of opened.buffered) await writer.write(encoder.encode(chunk));
+    for (;;) {
+      const next = await opened.rest.next();
+      if (next.done) break;
+      opened.signal.touch();
+      const pending = writer.write(encoder.encode(next.value));
+      if (pending) await pending;
+      if (writer.isClosed) break;
+    }
+    if (writer.isClosed) {
+      // The client left mid-stream: stop the upstream and bill what was produced.
+      opened.signal.dispose();
+      await opened.rest.return?.();
+      opened.finish({ status: 499, errorCode: 'client_closed', reported: encoder.usage, producedText: encoder.producedText, upstreamModel: encoder.upstreamModel });
+      return;
+    }
+    const outcome = opened.finish({ status: 200, reported: encoder.usage, producedText: encoder.producedText, upstreamModel: encoder.upstreamModel });
+    writer.end(includeUsage ? encoder.usageFrame(outcome.usage) + DONE_FRAME : DONE_FRAME);
+  } catch (err) {
+    const failure = asClientError(err);
+    opened.finish({
+      status: statusOf(failure),
+      errorCode: failure instanceof GatewayError ? failure.code : 'client_closed',
+      reported: encoder.usage,
+      producedText: encoder.producedText,
+      upstreamModel: encoder.upstreamModel,
+    });
+    if (failure instanceof GatewayError) {
+      ctx.log.warn({ code: failure.code, cause: failure.cause }, `stream failed after it started: ${failure.message}`);
+      writer.fail(toErrorBody(failure));
+    } else writer.end();
+  }
+}
+
+/** Fields clients may send as null mean "not set" to the adapters. */
+function withoutNulls(body: Record<string, unknown>): ChatRequest {
+  const out: Record<string, unknown> = {};
+  for (const key in body) if (body[key] !== null) out[key] = body[key];
+  return out as unknown as ChatRequest;
+}
+
+export type ContextFactory = (request: FastifyRequest, reply: FastifyReply, route: string) => CallContext;
+
+export function registerChatCompletions(app: FastifyInstance, makeContext: ContextFactory): void {
+  app.post('/v1/chat/completions', { schema: { body: chatBodySchema } }, async (request, reply) => {
+    const req = withoutNulls(request.body as Record<string, unknown>);
+    checkChatRequest(req);
+    const ctx = makeContext(request, reply, 'chat');
+    const group = ctx.services.registry.resolve(req.model);
+    if (!group) {
+      throw new GatewayError('model_not_found', `The model '${req.model}' does not exist or is not configured on this gateway`, {
+        param: 'model',
+      });
+    }
+    if (req.stream) return replyChatStream(ctx, reply, group, req);
+    return replyChat(ctx, reply, group, req);
+  });
+}

@@ -1,0 +1,46 @@
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config/load-config.js';
+
+const file = process.env.GATEWAY_CONFIG ?? 'config/gateway.yaml';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = await loadConfig(file);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${file}: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const app = await buildApp(config);
+  await app.listen({ host: config.server.host, port: config.server.port });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal, grace_ms: config.server.shutdown_grace_ms }, 'stopping: no new connections, draining in-flight requests');
+    // Past the grace period, open streams are cut so the process does exit.
+    const timer = setTimeout(() => {
+      app.log.warn('grace period over, closing remaining connections');
+      app.server.closeAllConnections();
+    }, config.server.shutdown_grace_ms);
+    timer.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`the gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,36 @@
+import type { PriceConfig } from '../config/types.js';
+import type { Usage } from '../core/types.js';
+import { lookupBundledPrice } from '../../providers/prices.js';
+
+/** A deployment's effective price; `known: false` means cost 0 and a flag on the record. */
+export interface ResolvedPrice {
+  price: PriceConfig;
+  known: boolean;
+}
+
+const FREE: PriceConfig = { input: 0, output: 0 };
+
+export function resolvePrice(model: string, configured: PriceConfig | undefined, isMock = false): ResolvedPrice {
+  if (configured) return { price: configured, known: true };
+  // The offline mock costs nothing, and that is a known price, not a missing one.
+  if (isMock) return { price: FREE, known: true };
+  const bundled = lookupBundledPrice(model);
+  return bundled ? { price: bundled, known: true } : { price: FREE, known: false };
+}
+
+/**
+ * Cost of a call in nano-USD (1e-9 USD), an integer so that sums over millions of records are
+ * exact. Cached input tokens are priced at `cached_input` (the input rate when none is set).
+ */
+export function costNanoUsd(usage: Usage, price: PriceConfig): number {
+  const cached = Math.min(usage.cachedTokens, usage.promptTokens);
+  const uncached = usage.promptTokens - cached;
+  // USD per 1M tokens × tokens / 1e6 × 1e9 nano-USD = rate × tokens × 1000.
+  const nano =
+    uncached * price.input * 1000 + cached * (price.cached_input ?? price.input) * 1000 + usage.completionTokens * price.output * 1000;
+  return Math.round(nano);
+}
+
+export function nanoToUsd(nano: number): number {
+  return nano / 1e9;
+}

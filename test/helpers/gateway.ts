@@ -1,0 +1,27 @@
+/**
+ * Starts a real gateway on 127.0.0.1:0 from a raw config object (as in gateway.yaml), with an
+ * `openai` SDK client pointed at it. Tests drive the gateway only through HTTP.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import OpenAI from 'openai';
+import { buildApp, type AppDeps } from '../../src/app.js';
+import { parseConfig } from '../../src/config/load-config.js';
+
+export interface TestGateway {
+  url: string;
+  /** The official SDK, baseURL `<url>/v1`, no SDK retries so attempt counts stay exact. */
+  client: OpenAI;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export async function startGateway(raw: unknown, deps: AppDeps = {}, env: NodeJS.ProcessEnv = {}): Promise<TestGateway> {
+  const withQuietLogs = { server: { log_level: 'silent' }, ...(raw as Record<string, unknown>) };
+  const config = parseConfig(withQuietLogs, env);
+  const app = await buildApp(config, deps);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'sk-test-client', maxRetries: 0, timeout: 15_000 });
+  return { url, client, app, close: () => app.close() };
+}
