@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ANONYMOUS, type Caller } from './core/caller.js';
 import type { GatewayConfig } from './config/types.js';
 import { ClientClosedError } from './pipeline/attempt-signal.js';
 import type { CallContext, PipelineServices } from './pipeline/call-context.js';
 import { ModelRegistry } from './pipeline/model-registry.js';
+import { requireMasterKey } from './plugins/admin-auth.js';
+import { createRedis } from './store/redis.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
 import { createSimpleBalancer, type Balancer } from './routing/balancer.js';
 import { registerChatCompletions } from './routes/chat-completions.js';
@@ -20,7 +23,13 @@ declare module 'fastify' {
     caller: Caller;
   }
   interface FastifyInstance {
-    gateway: PipelineServices & { config: GatewayConfig };
+    gateway: PipelineServices & {
+      config: GatewayConfig;
+      /** The instance's Redis connection; undefined on the embedded in-memory store. */
+      redis?: Redis;
+      /** Guards `/admin/*` routes: `{ preHandler: app.gateway.requireAdmin }`. */
+      requireAdmin: (request: FastifyRequest) => Promise<void>;
+    };
   }
 }
 
@@ -28,6 +37,8 @@ declare module 'fastify' {
 export interface AppDeps {
   ledger?: Ledger;
   balancer?: Balancer;
+  /** A Redis connection to use instead of one made from `store.redis_url`; the caller closes it. */
+  redis?: Redis;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -57,13 +68,17 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
   });
 
+  const ownsRedis = !deps.redis && config.store.redis_url !== '';
+  const redis = deps.redis ?? (ownsRedis ? createRedis(config.store.redis_url) : undefined);
+  // Redis errors are handled where commands are issued; this keeps ioredis from logging each reconnect as unhandled.
+  redis?.on('error', (err: Error) => app.log.debug({ err: err.message }, 'redis connection error'));
   const registry = new ModelRegistry(config);
   const services: PipelineServices = {
     registry,
     balancer: deps.balancer ?? createSimpleBalancer(),
     ledger: deps.ledger ?? createMemoryLedger(),
   };
-  app.decorate('gateway', { ...services, config });
+  app.decorate('gateway', { ...services, config, redis, requireAdmin: requireMasterKey(config.auth.master_key) });
   app.decorateRequest('caller', null as unknown as Caller);
   app.addHook('onRequest', async (request) => {
     request.caller = ANONYMOUS;
@@ -76,6 +91,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   });
   app.addHook('onClose', async () => {
     await services.ledger.close();
+    if (ownsRedis) await redis?.quit().catch(() => redis.disconnect());
   });
   if (registry.disabledProviders.length > 0) {
     app.log.info({ providers: registry.disabledProviders }, 'providers without an API key are off until one is set');
