@@ -15,7 +15,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const app = await buildApp(config);
-  await app.listen({ host: config.server.host, port: config.server.port });
+  const address = await app.listen({ host: config.server.host, port: config.server.port });
+  // Printed whatever the log level, so scripts (and people) know where it listens.
+  process.stdout.write(`konnect gateway listening at ${address}\n`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,0 +1,278 @@
+/**
+ * `npm run bench`: the gateway against a direct call to the same fake upstream, in one run.
+ *
+ * It starts a fake OpenAI-compatible upstream and gateway instances as child processes on
+ * 127.0.0.1, drives them with autocannon from this process, and prints requests/s, p50/p99,
+ * the overhead against direct, and the gateway's CPU time per request (from /proc, because on
+ * a 2-core box the load generator and the upstream compete with the gateway, so requests/s
+ * alone misleads) and peak RSS.
+ *
+ * Flags: --duration <s> per scenario (default 10), --connections <n> (default 10),
+ * --only <name,...>, --json <file>, --soak <s> (one long plain-chat run reporting RSS drift).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+
+interface Scenario {
+  name: string;
+  /** Which process answers: the direct upstream or a gateway instance. */
+  target: 'direct' | GatewayName;
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** The direct scenario this one is compared with. */
+  baseline?: string;
+}
+
+type GatewayName = 'gateway' | 'gateway-redis';
+
+interface Result {
+  name: string;
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  cpuUsPerRequest?: number;
+  overheadRatio?: number;
+  addedP50Ms?: number;
+}
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '10' },
+    only: { type: 'string' },
+    json: { type: 'string' },
+    soak: { type: 'string' },
+    'redis-url': { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
+  },
+});
+const duration = Number(args.duration);
+const connections = Number(args.connections);
+const CLK_TCK = 100; // Linux USER_HZ: /proc times are in 1/100 s.
+const MASTER_KEY = 'bench-master-key';
+
+function startChild(cmd: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, cmd, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const onData = (data: Buffer) => {
+      out += data.toString();
+      const match = out.match(ready);
+      if (match) {
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        resolve({ child, match });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.once('exit', (code) => reject(new Error(`${cmd.join(' ')} exited (${code}):\n${out.slice(-2000)}`)));
+    setTimeout(() => reject(new Error(`${cmd.join(' ')} did not start:\n${out.slice(-2000)}`)), 20_000).unref();
+  });
+}
+
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the full line, 12 and 13 after "pid (comm) ".
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function rssKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(status.match(new RegExp(`${field}:\\s+(\\d+)`))?.[1] ?? 0);
+}
+
+function gatewayConfig(upstream: string, redisUrl: string | undefined, prefix: string): string {
+  return JSON.stringify({
+    server: { host: '127.0.0.1', port: 0, log_level: 'warn' },
+    store: { redis_url: redisUrl ?? '', key_prefix: prefix },
+    auth: { master_key: MASTER_KEY, require_keys: redisUrl !== undefined },
+    providers: { upstream: { type: 'openai-compatible', base_url: `${upstream}/v1`, api_key: 'bench' } },
+    models: [
+      { name: 'bench', deployments: [{ provider: 'upstream', model: 'bench-model', price: { input: 0.15, output: 0.6 } }] },
+      {
+        name: 'bench-3',
+        strategy: 'weighted',
+        deployments: [1, 2, 3].map((w) => ({ provider: 'upstream', model: 'bench-model', weight: w, price: { input: 0.15, output: 0.6 } })),
+      },
+    ],
+    services: [{ name: 'users', prefix: '/api/users', targets: [{ url: upstream }] }],
+  });
+}
+
+async function startGateway(name: GatewayName, upstream: string, dir: string): Promise<{ child: ChildProcess; url: string }> {
+  const redisUrl = name === 'gateway-redis' ? args['redis-url'] : undefined;
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, gatewayConfig(upstream, redisUrl, `bench:${process.pid}:`));
+  const { child, match } = await startChild(['--import', 'tsx', 'src/server.ts'], { GATEWAY_CONFIG: file, PORT: '0' }, /listening at (http:\/\/127\.0\.0\.1:\d+)/);
+  return { child, url: match[1]! };
+}
+
+async function createKey(url: string): Promise<string | undefined> {
+  const res = await fetch(`${url}/admin/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench', rpm: 10_000_000, tpm: 1_000_000_000 }),
+  }).catch(() => undefined);
+  if (!res?.ok) return undefined;
+  return ((await res.json()) as { key: string }).key;
+}
+
+function run(url: string, scenario: Scenario, seconds: number): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: url + scenario.path,
+        method: scenario.method,
+        connections,
+        duration: seconds,
+        body: scenario.body === undefined ? undefined : JSON.stringify(scenario.body),
+        headers: { 'content-type': 'application/json', ...scenario.headers },
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+  });
+}
+
+const chatBody = { model: 'bench', messages: [{ role: 'user', content: 'Say something about foxes.' }] };
+const directChat = { ...chatBody, model: 'bench-model' };
+
+function scenarios(key: string | undefined): Scenario[] {
+  const list: Scenario[] = [
+    { name: 'direct plain', target: 'direct', method: 'POST', path: '/v1/chat/completions', body: directChat },
+    { name: 'gateway plain', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: chatBody, baseline: 'direct plain' },
+    { name: 'direct stream', target: 'direct', method: 'POST', path: '/v1/chat/completions', body: { ...directChat, stream: true } },
+    { name: 'gateway stream', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, stream: true }, baseline: 'direct stream' },
+    { name: 'gateway 3 deployments', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, model: 'bench-3' }, baseline: 'direct plain' },
+    { name: 'direct rest', target: 'direct', method: 'GET', path: '/42' },
+    { name: 'gateway rest', target: 'gateway', method: 'GET', path: '/api/users/42', baseline: 'direct rest' },
+  ];
+  if (key) {
+    list.push({
+      name: 'gateway redis+keys',
+      target: 'gateway-redis',
+      method: 'POST',
+      path: '/v1/chat/completions',
+      body: chatBody,
+      headers: { authorization: `Bearer ${key}` },
+      baseline: 'direct plain',
+    });
+  }
+  const only = args.only?.split(',').map((s) => s.trim());
+  return only ? list.filter((s) => only.some((o) => s.name.includes(o))) : list;
+}
+
+function printTable(results: Result[], peakRss: Record<string, number>): void {
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'CPU µs/req', 'vs direct', '+p50 ms'];
+  const rows = results.map((r) => [
+    r.name,
+    r.rps.toFixed(0),
+    r.p50.toFixed(2),
+    r.p99.toFixed(2),
+    String(r.errors + r.non2xx),
+    r.cpuUsPerRequest === undefined ? '' : r.cpuUsPerRequest.toFixed(0),
+    r.overheadRatio === undefined ? '' : `${r.overheadRatio.toFixed(2)}x`,
+    r.addedP50Ms === undefined ? '' : r.addedP50Ms.toFixed(2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of rows) console.log(line(row));
+  console.log(`\npeak RSS: ${Object.entries(peakRss).map(([k, v]) => `${k} ${(v / 1024).toFixed(0)} MB`).join(', ')}`);
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${connections} connections, ${duration} s per scenario`);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'konnect-bench-'));
+  const children: ChildProcess[] = [];
+  try {
+    const upstream = await startChild(['--import', 'tsx', 'load-tests/fake-upstream.ts'], {}, /port=(\d+)/);
+    children.push(upstream.child);
+    const upstreamUrl = `http://127.0.0.1:${upstream.match[1]}`;
+    const gateways: Partial<Record<GatewayName, { child: ChildProcess; url: string }>> = {};
+    gateways.gateway = await startGateway('gateway', upstreamUrl, dir);
+    children.push(gateways.gateway.child);
+    let key: string | undefined;
+    if (!args.soak) {
+      try {
+        gateways['gateway-redis'] = await startGateway('gateway-redis', upstreamUrl, dir);
+        children.push(gateways['gateway-redis'].child);
+        key = await createKey(gateways['gateway-redis'].url);
+        if (!key) console.log('(gateway redis+keys skipped: the admin keys API did not answer)');
+      } catch (err) {
+        console.log(`(gateway redis+keys skipped: ${(err as Error).message.split('\n')[0]})`);
+      }
+    }
+
+    if (args.soak) {
+      const seconds = Number(args.soak);
+      const gw = gateways.gateway;
+      const scenario: Scenario = { name: 'soak plain', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: chatBody };
+      await run(gw.url, scenario, 3);
+      const startRss = rssKb(gw.child.pid!, 'VmRSS');
+      const result = await run(gw.url, scenario, seconds);
+      const endRss = rssKb(gw.child.pid!, 'VmRSS');
+      const growth = ((endRss - startRss) / startRss) * 100;
+      console.log(`soak ${seconds} s: ${result.requests.total} requests, ${result.requests.average.toFixed(0)} req/s, p99 ${result.latency.p99} ms`);
+      console.log(`gateway RSS after warm-up ${(startRss / 1024).toFixed(1)} MB, at the end ${(endRss / 1024).toFixed(1)} MB (${growth.toFixed(1)}%)`);
+      if (args.json) writeFileSync(args.json, JSON.stringify({ seconds, requests: result.requests.total, startRssKb: startRss, endRssKb: endRss, growthPercent: growth }, null, 2));
+      return;
+    }
+
+    const urls: Record<string, string> = { direct: upstreamUrl };
+    for (const [name, gw] of Object.entries(gateways)) urls[name] = gw.url;
+    // Warm the JIT so the first scenario is not measured cold.
+    for (const [name, gw] of Object.entries(gateways)) {
+      const headers = name === 'gateway-redis' && key ? { authorization: `Bearer ${key}` } : undefined;
+      await run(gw.url, { name: 'warm-up', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: chatBody, headers }, 2);
+    }
+
+    const results: Result[] = [];
+    for (const scenario of scenarios(key)) {
+      const gw = scenario.target === 'direct' ? undefined : gateways[scenario.target];
+      const before = gw ? cpuTicks(gw.child.pid!) : 0;
+      const result = await run(urls[scenario.target]!, scenario, duration);
+      const after = gw ? cpuTicks(gw.child.pid!) : 0;
+      const r: Result = {
+        name: scenario.name,
+        requests: result.requests.total,
+        rps: result.requests.average,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        errors: result.errors + result.timeouts,
+        non2xx: result.non2xx,
+      };
+      if (gw && result.requests.total > 0) r.cpuUsPerRequest = (((after - before) / CLK_TCK) * 1e6) / result.requests.total;
+      const base = results.find((x) => x.name === scenario.baseline);
+      if (base) {
+        r.overheadRatio = base.rps / r.rps;
+        r.addedP50Ms = r.p50 - base.p50;
+      }
+      results.push(r);
+      console.error(`  ${scenario.name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms`);
+    }
+    const peakRss: Record<string, number> = {};
+    for (const [name, gw] of Object.entries(gateways)) peakRss[name] = rssKb(gw.child.pid!, 'VmHWM');
+    printTable(results, peakRss);
+    if (args.json) writeFileSync(args.json, JSON.stringify({ connections, duration, results, peakRssKb: peakRss }, null, 2));
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
