@@ -1,9 +1,10 @@
 /**
  * A fake Anthropic Messages API (POST /v1/messages) that answers in the real wire format:
  * JSON messages, SSE with the real event sequence, error bodies with the real statuses.
- * It checks requests the way the API does (auth, version header, max_tokens, alternation,
- * tool_result pairing, sampling fields rejected by API version 2026-10-21), so a mapping
- * mistake in the adapter shows up as the 400 a real call would get.
+ * It checks requests the way the API does (auth, version header, max_tokens, tool_result
+ * pairing, sampling fields rejected by API version 2026-10-21), so a mapping mistake in the
+ * adapter shows up as the 400 a real call would get. On alternation it is stricter than
+ * today's API, which merges same-role turns itself: the adapter promises strict turns.
  * https://docs.anthropic.com/en/api/messages-streaming
  */
 import type { ServerResponse } from 'node:http';
@@ -182,6 +183,8 @@ export interface FakeAnthropic extends FakeServer {
   enqueueStreamError(spec: FakeMessageSpec, afterEvents: number, error?: { type: string; message: string }): void;
   /** Streams the message but destroys the socket after `bytes` bytes. */
   enqueueCutStream(spec: FakeMessageSpec, bytes: number): void;
+  /** Streams the first `events` events and ends the response cleanly, without message_stop (a proxy cutting a stream). */
+  enqueueShortStream(spec: FakeMessageSpec, events: number): void;
   /**
    * Sends the first `afterEvents` events of a stream (none for a JSON call) and then nothing.
    * The promise resolves when the caller closed the request.
@@ -250,6 +253,12 @@ export async function startFakeAnthropic(options: { apiKey?: string } = {}): Pro
         if (!accept(req, res)) return;
         const events = messageEvents(buildMessage(spec, String((req.body as Body).model)));
         await sendSseSplit(res, sseEvents(events), { stopAfterBytes: bytes });
+      }),
+    enqueueShortStream: (spec, count) =>
+      server.enqueue(async (req, res) => {
+        if (!accept(req, res)) return;
+        const events = messageEvents(buildMessage(spec, String((req.body as Body).model))).slice(0, count);
+        await sendSseSplit(res, sseEvents(events));
       }),
     enqueueStall: (afterEvents = 0) =>
       new Promise<void>((closed) => {
