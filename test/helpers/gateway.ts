@@ -23,5 +23,12 @@ export async function startGateway(raw: unknown, deps: AppDeps = {}, env: NodeJS
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'sk-test-client', maxRetries: 0, timeout: 15_000 });
-  return { url, client, app, close: () => app.close() };
+  const close = async () => {
+    const closing = app.close();
+    // Client pools may hold sockets that never carried a request; Fastify waits on those
+    // until they time out. Nothing is in flight when a test closes, so cut them all.
+    app.server.closeAllConnections();
+    await closing;
+  };
+  return { url, client, app, close };
 }
