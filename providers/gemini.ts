@@ -243,6 +243,11 @@ export function toGeminiSchema(schema: unknown, isRoot = true): GeminiSchema | u
   const out: GeminiSchema = {};
   for (const key of COPIED_SCHEMA_KEYS) if (source[key] !== undefined) out[key] = source[key];
   if (source.const !== undefined) out.enum = [source.const];
+  if (Array.isArray(out.enum) && out.enum.includes(null)) {
+    // JSON Schema spells "or null" inside enum too; Gemini only takes strings there.
+    out.enum = out.enum.filter((value) => value !== null);
+    out.nullable = true;
+  }
 
   if (Array.isArray(source.type)) {
     const types = source.type.filter((t) => t !== 'null');
@@ -499,7 +504,7 @@ function retryDelaySeconds(details: ErrorDetail[] | undefined): string | undefin
 
 function toGatewayError(provider: string, err: unknown, signal: AbortSignal): unknown {
   if (!signal.aborted && err instanceof GoogleGenerativeAIFetchError && typeof err.status === 'number') {
-    const details = err.errorDetails as ErrorDetail[] | undefined;
+    const details = Array.isArray(err.errorDetails) ? (err.errorDetails as ErrorDetail[]) : undefined;
     // A bad key is a 400 INVALID_ARGUMENT with reason API_KEY_INVALID: the gateway's credentials, not the caller's request.
     const status = details?.some((d) => d.reason === 'API_KEY_INVALID') ? 401 : err.status;
     return fromHttpFacts(provider, { status, body: { error: { message: providerMessage(err) } }, retryAfter: retryDelaySeconds(details) }, err);

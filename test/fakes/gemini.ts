@@ -106,7 +106,7 @@ const SCHEMA_KEYS = new Set([
   'default', 'items', 'minimum', 'maximum',
 ]);
 
-/** Gemini rejects keys outside its OpenAPI subset, type arrays, and a top-level object without properties. */
+/** Gemini rejects keys outside its OpenAPI subset, type arrays, non-string enums, and a top-level object without properties. */
 function schemaFault(schema: unknown, at: string, isRoot = true): string | undefined {
   if (schema === null || typeof schema !== 'object') return `Invalid value at '${at}'`;
   const record = schema as Record<string, unknown>;
@@ -114,6 +114,9 @@ function schemaFault(schema: unknown, at: string, isRoot = true): string | undef
     if (!SCHEMA_KEYS.has(key)) return `Invalid JSON payload received. Unknown name "${key}" at '${at}': Cannot find field.`;
   }
   if (Array.isArray(record.type)) return `Invalid value at '${at}.type'`;
+  // enum is a repeated string in the proto: null or a number fails JSON → proto parsing.
+  const odd = Array.isArray(record.enum) ? record.enum.find((value) => typeof value !== 'string') : undefined;
+  if (odd !== undefined) return `Invalid value at '${at}.enum' (TYPE_STRING), ${JSON.stringify(odd)}`;
   const properties = (record.properties ?? {}) as Record<string, unknown>;
   if (isRoot && record.type === 'object' && Object.keys(properties).length === 0) {
     return `* GenerateContentRequest.${at}.properties: should be non-empty for OBJECT type`;
@@ -125,13 +128,14 @@ function schemaFault(schema: unknown, at: string, isRoot = true): string | undef
   return record.items === undefined ? undefined : schemaFault(record.items, `${at}.items`, false);
 }
 
-interface GenerateBody {
+export interface GenerateBody {
   contents?: Array<{ role?: string; parts?: unknown[] }>;
   tools?: Array<{ functionDeclarations?: Array<{ name?: string; parameters?: unknown }> }>;
   generationConfig?: { responseSchema?: unknown };
 }
 
-function requestFault(body: GenerateBody): string | undefined {
+/** What the real API would answer 400 to in a generate request, or undefined. */
+export function findRequestFault(body: GenerateBody): string | undefined {
   if (!Array.isArray(body.contents) || body.contents.length === 0) return '* GenerateContentRequest.contents: contents is not specified';
   for (const [i, content] of body.contents.entries()) {
     if (content.role !== 'user' && content.role !== 'model') return 'Please use a valid role: user, model.';
@@ -185,7 +189,7 @@ export async function startFakeGemini(options: { apiKey?: string; reply?: string
   const respond = async (req: RecordedRequest, res: ServerResponse, response: WireResponse): Promise<void> => {
     const [, model, method, query] = ROUTE.exec(req.url)!;
     if (method === 'generateContent' || method === 'streamGenerateContent') {
-      const fault = requestFault((req.body ?? {}) as GenerateBody);
+      const fault = findRequestFault((req.body ?? {}) as GenerateBody);
       if (fault) return sendGoogleError(res, 400, fault);
       if (method === 'generateContent') return sendJson(res, 200, response);
       // Without alt=sse the real API streams a JSON array instead; the SDK always asks for SSE.
