@@ -21,6 +21,7 @@ import type {
 } from '../src/core/types.js';
 import { assertNever } from '../src/core/types.js';
 import type { ProviderConfig } from '../src/config/types.js';
+import { createUndiciFetch } from './http-transport.js';
 import { fromHttpFacts, settleAdapterError } from './upstream-errors.js';
 
 // ---- wire types (the parts we write and read) ----
@@ -415,7 +416,9 @@ function toGatewayError(provider: string, err: unknown, signal: AbortSignal): un
 
 // ---- adapter ----
 export function createAnthropicAdapter(name: string, config: ProviderConfig): ProviderAdapter {
+  const transport = createUndiciFetch();
   const client = new Anthropic({
+    fetch: transport.fetch,
     apiKey: config.api_key ?? '',
     baseURL: config.base_url || undefined,
     defaultHeaders: config.headers,
@@ -429,6 +432,7 @@ export function createAnthropicAdapter(name: string, config: ProviderConfig): Pr
   return {
     kind: 'anthropic',
     name,
+    close: transport.close,
     async chat(req, signal) {
       try {
         const body = toAnthropicRequest(req) as unknown as CreateBody;

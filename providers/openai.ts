@@ -17,6 +17,7 @@ import type {
   Usage,
 } from '../src/core/types.js';
 import type { ProviderConfig } from '../src/config/types.js';
+import { createUndiciFetch } from './http-transport.js';
 import { fromHttpFacts, settleAdapterError } from './upstream-errors.js';
 
 // ---- wire types (the parts we read) ----
@@ -128,7 +129,9 @@ function toGatewayError(provider: string, err: unknown, signal: AbortSignal): un
 
 // ---- adapter ----
 export function createOpenAIAdapter(name: string, config: ProviderConfig, kind: ProviderKind = 'openai'): ProviderAdapter {
+  const transport = createUndiciFetch();
   const client = new OpenAI({
+    fetch: transport.fetch,
     // OpenAI-compatible servers often need no key; the SDK insists on one.
     apiKey: config.api_key || 'no-key',
     baseURL: config.base_url || undefined,
@@ -140,6 +143,7 @@ export function createOpenAIAdapter(name: string, config: ProviderConfig, kind: 
   return {
     kind,
     name,
+    close: transport.close,
     async chat(req, signal) {
       try {
         const res = await client.chat.completions.create(
@@ -173,6 +177,9 @@ export function createOpenAIAdapter(name: string, config: ProviderConfig, kind: 
           for (const item of out) yield item;
           out.length = 0;
         }
+        // The SDK ends a stream quietly when its signal aborts; a timeout or a departed client
+        // must not look like a clean finish (which would send [DONE]).
+        if (signal.aborted) throw signal.reason;
       } catch (err) {
         throw toGatewayError(name, err, signal);
       }

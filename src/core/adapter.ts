@@ -16,4 +16,6 @@ export interface ProviderAdapter {
   stream(req: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk>;
   /** Absent where the provider has no embeddings. */
   embed?(req: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResponse>;
+  /** Releases connection pools; called when the gateway stops. */
+  close?(): Promise<void>;
 }
