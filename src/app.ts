@@ -90,6 +90,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
     );
   });
   app.addHook('onClose', async () => {
+    await Promise.all([...registry.adapters.values()].map((adapter) => adapter.close?.()));
     await services.ledger.close();
     if (ownsRedis) await redis?.quit().catch(() => redis.disconnect());
   });
