@@ -5,17 +5,30 @@ import { ANONYMOUS, type Caller } from './core/caller.js';
 import type { GatewayConfig } from './config/types.js';
 import { ClientClosedError } from './pipeline/attempt-signal.js';
 import type { CallContext, PipelineServices } from './pipeline/call-context.js';
+import { parseTags } from './http/gateway-tags.js';
 import { ModelRegistry } from './pipeline/model-registry.js';
 import { requireMasterKey } from './plugins/admin-auth.js';
 import { createRedis } from './store/redis.js';
-import { registerErrorHandling } from './plugins/error-handler.js';
-import { createSimpleBalancer, type Balancer } from './routing/balancer.js';
+import { registerErrorHandling, sendError, toGatewayError } from './plugins/error-handler.js';
+import { createBalancer, type Balancer } from './routing/balancer.js';
+import { registerAdminDeployments } from './routes/admin-deployments.js';
 import { registerChatCompletions } from './routes/chat-completions.js';
 import { registerEmbeddings } from './routes/embeddings.js';
 import { registerHealth } from './routes/health.js';
 import { registerModels } from './routes/models.js';
+import { registerServices } from './routes/services.js';
+import { registerPrompts } from './routes/prompts.js';
+import { registerAdminLogs } from './routes/admin-logs.js';
+import { registerAdminUsage } from './routes/admin-usage.js';
+import { registerMetrics } from './routes/metrics.js';
+import type { AccessControl } from './access/access-control.js';
+import { createAccess, registerAccess } from './access/register-access.js';
+import { registerAdminAudit } from './routes/admin-audit.js';
+import { registerAdminKeys } from './routes/admin-keys.js';
+import { registerAdminSubscriptions } from './routes/admin-subscriptions.js';
+import { registerAdminTeams } from './routes/admin-teams.js';
+import { createGatewayLedger, describeStore } from './usage/create-ledger.js';
 import type { Ledger } from './usage/ledger.js';
-import { createMemoryLedger } from './usage/memory-ledger.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,6 +42,8 @@ declare module 'fastify' {
       redis?: Redis;
       /** Guards `/admin/*` routes: `{ preHandler: app.gateway.requireAdmin }`. */
       requireAdmin: (request: FastifyRequest) => Promise<void>;
+      /** Keys, teams, limits, budgets and subscriptions (src/access). */
+      access: AccessControl;
     };
   }
 }
@@ -39,24 +54,16 @@ export interface AppDeps {
   balancer?: Balancer;
   /** A Redis connection to use instead of one made from `store.redis_url`; the caller closes it. */
   redis?: Redis;
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: { write(line: string): void };
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-function parseTags(header: string | string[] | undefined): string[] {
-  if (!header) return [];
-  const text = Array.isArray(header) ? header.join(',') : header;
-  return text
-    .split(',')
-    .map((tag) => tag.trim())
-    .filter((tag) => tag.length > 0 && tag.length <= 64)
-    .slice(0, 16);
-}
-
 /** Builds the gateway: plugins, routes and services. Never listens; `server.ts` does. */
 export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: config.server.log_level },
+    logger: { level: config.server.log_level, ...(deps.logStream ? { stream: deps.logStream } : {}) },
     bodyLimit: Math.round(config.server.body_limit_mb * 1024 * 1024),
     // A client-supplied id is kept when it is sane, so traces join up across services.
     genReqId: (req) => {
@@ -66,6 +73,10 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
     // One line per request from our onResponse hook instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    // The router refuses malformed URLs (bad percent-encoding) before any route: same error shape.
+    frameworkErrors: (error, _request, reply) => {
+      sendError(reply, toGatewayError(error));
+    },
   });
 
   const ownsRedis = !deps.redis && config.store.redis_url !== '';
@@ -75,10 +86,17 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   const registry = new ModelRegistry(config);
   const services: PipelineServices = {
     registry,
-    balancer: deps.balancer ?? createSimpleBalancer(),
-    ledger: deps.ledger ?? createMemoryLedger(),
+    balancer:
+      deps.balancer ??
+      createBalancer({
+        redis,
+        keyPrefix: config.store.key_prefix,
+        onError: (err) => app.log.warn({ err }, 'balancer: Redis trouble, limits and cooldowns are not shared until it is back'),
+      }),
+    ledger: deps.ledger ?? createGatewayLedger(config, redis, app.log),
   };
-  app.decorate('gateway', { ...services, config, redis, requireAdmin: requireMasterKey(config.auth.master_key) });
+  const access = createAccess(config, redis, app.log);
+  app.decorate('gateway', { ...services, config, redis, requireAdmin: requireMasterKey(config.auth.master_key), access });
   app.decorateRequest('caller', null as unknown as Caller);
   app.addHook('onRequest', async (request) => {
     request.caller = ANONYMOUS;
@@ -92,6 +110,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   app.addHook('onClose', async () => {
     await Promise.all([...registry.adapters.values()].map((adapter) => adapter.close?.()));
     await services.ledger.close();
+    if (!deps.balancer) await services.balancer.close();
     if (ownsRedis) await redis?.quit().catch(() => redis.disconnect());
   });
   if (registry.disabledProviders.length > 0) {
@@ -99,6 +118,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   }
 
   registerErrorHandling(app);
+  // Before any route: the access stage attaches its hooks to /v1 and /prompts routes as they register.
+  registerAccess(app, access, services.ledger);
 
   const makeContext = (request: FastifyRequest, reply: FastifyReply, route: string): CallContext => {
     const controller = new AbortController();
@@ -120,6 +141,18 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   registerChatCompletions(app, makeContext);
   registerEmbeddings(app, makeContext);
   registerModels(app, registry, Date.now());
-  registerHealth(app, registry, () => ({ type: 'memory', status: 'ok' }));
+  await registerPrompts(app, makeContext, {
+    checkApproval: (caller, prompt) => access.checkSubscription(caller, 'prompt', prompt.spec.name),
+  });
+  registerAdminDeployments(app);
+  registerHealth(app, registry, () => describeStore(services.ledger, redis));
+  registerAdminUsage(app);
+  registerAdminLogs(app);
+  registerMetrics(app);
+  registerAdminTeams(app);
+  registerAdminKeys(app);
+  registerAdminSubscriptions(app);
+  registerAdminAudit(app);
+  await registerServices(app);
   return app;
 }

@@ -30,6 +30,10 @@ async function main(): Promise<void> {
       app.server.closeAllConnections();
     }, config.server.shutdown_grace_ms);
     timer.unref();
+    // Node closes idle keep-alive sockets once, when closing starts; a connection whose stream
+    // ends later would hold the exit until the client drops it, so sweep while draining.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 200);
+    sweep.unref();
     app.close().then(
       () => process.exit(0),
       (err: unknown) => {

@@ -38,37 +38,59 @@ export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: str
   return value;
 }
 
-function checkReferences(config: GatewayConfig, faults: string[]): void {
+type Loose = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Loose {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** The mapping items of a list with their positions; anything else yields nothing. */
+function itemsOf(value: unknown): Array<[number, Loose]> {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((item, i): Array<[number, Loose]> => (isRecord(item) ? [[i, item]] : []));
+}
+
+/**
+ * Cross-references the schema cannot express. Every access is guarded so it also runs on data
+ * that failed the schema: one run reports schema and reference faults together.
+ */
+function checkReferences(data: Loose, faults: string[]): void {
+  const providers = isRecord(data.providers) ? data.providers : {};
+  const groups = itemsOf(data.models);
   const groupNames = new Set<string>();
-  config.models.forEach((group, i) => {
+  for (const [i, group] of groups) {
+    if (typeof group.name !== 'string') continue;
     if (groupNames.has(group.name)) faults.push(`/models/${i}/name: duplicate model group "${group.name}"`);
     groupNames.add(group.name);
-    group.deployments.forEach((d, j) => {
-      if (!config.providers[d.provider]) {
+  }
+  for (const [i, group] of groups) {
+    for (const [j, d] of itemsOf(group.deployments)) {
+      if (typeof d.provider === 'string' && !Object.hasOwn(providers, d.provider)) {
         faults.push(`/models/${i}/deployments/${j}/provider: unknown provider "${d.provider}" (not under providers:)`);
       }
-    });
-  });
-  config.models.forEach((group, i) => {
-    group.fallbacks.forEach((name, j) => {
+    }
+    const fallbacks: unknown[] = Array.isArray(group.fallbacks) ? group.fallbacks : [];
+    fallbacks.forEach((name, j) => {
+      if (typeof name !== 'string') return;
       if (!groupNames.has(name)) faults.push(`/models/${i}/fallbacks/${j}: unknown model group "${name}"`);
       if (name === group.name) faults.push(`/models/${i}/fallbacks/${j}: a group cannot fall back to itself`);
     });
-  });
-  for (const [name, provider] of Object.entries(config.providers)) {
+  }
+  for (const [name, provider] of Object.entries(providers)) {
     if (name.includes('/')) faults.push(`/providers/${name}: a provider name cannot contain "/"`);
-    if (provider.type === 'openai-compatible' && !provider.base_url) {
+    if (isRecord(provider) && provider.type === 'openai-compatible' && !provider.base_url) {
       faults.push(`/providers/${name}/base_url: an openai-compatible provider needs base_url`);
     }
   }
   const prefixes = new Set<string>();
-  config.services.forEach((s, i) => {
+  for (const [i, s] of itemsOf(data.services)) {
+    if (typeof s.prefix !== 'string') continue;
     if (prefixes.has(s.prefix)) faults.push(`/services/${i}/prefix: duplicate prefix "${s.prefix}"`);
     prefixes.add(s.prefix);
     if (/^\/(v1|admin|prompts|health|metrics|ui)(\/|$)/.test(s.prefix)) {
       faults.push(`/services/${i}/prefix: "${s.prefix}" collides with a gateway route`);
     }
-  });
+  }
 }
 
 function deepFreeze<T>(value: T): T {
@@ -83,7 +105,7 @@ function deepFreeze<T>(value: T): T {
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const faults: string[] = [];
   const data = interpolateEnv(raw ?? {}, env, '', faults);
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+  if (!isRecord(data)) {
     throw new ConfigError(['/: the config must be a mapping']);
   }
   if (!validate(data)) {
@@ -94,16 +116,14 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
       faults.push(`${where}: ${e.message ?? 'invalid'}${extra}${allowed}`);
     }
   }
-  if (faults.length > 0) throw new ConfigError(faults);
-  const config = data as GatewayConfig;
   if (env.PORT) {
     const port = Number(env.PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65535) faults.push(`PORT: "${env.PORT}" is not a port number`);
-    else config.server.port = port;
+    else if (isRecord(data.server)) data.server.port = port;
   }
-  checkReferences(config, faults);
+  checkReferences(data, faults);
   if (faults.length > 0) throw new ConfigError(faults);
-  return deepFreeze(config);
+  return deepFreeze(data as unknown as GatewayConfig);
 }
 
 /** Reads, interpolates, validates and freezes the config file. */

@@ -64,6 +64,15 @@ const provider = {
   },
 } as const;
 
+const headerChanges = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    set: { type: 'object', additionalProperties: { type: 'string' } },
+    remove: { type: 'array', items: { type: 'string', minLength: 1 } },
+  },
+} as const;
+
 const service = {
   type: 'object',
   additionalProperties: false,
@@ -73,7 +82,32 @@ const service = {
     prefix: { type: 'string', pattern: '^/' },
     strip_prefix: { type: 'boolean', default: true },
     timeout_ms: { type: 'integer', minimum: 1, default: 10000 },
-    methods: { type: 'array', items: { type: 'string' } },
+    methods: { type: 'array', minItems: 1, items: { enum: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'QUERY'] } },
+    rewrite: { type: 'string', pattern: '^/' },
+    preserve_host: { type: 'boolean', default: false },
+    retries: { type: 'integer', minimum: 0, maximum: 10, default: 2 },
+    body_limit_mb: { type: 'number', exclusiveMinimum: 0 },
+    request_headers: headerChanges,
+    response_headers: headerChanges,
+    health: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        max_fails: { type: 'integer', minimum: 1, default: 3 },
+        cooldown_ms: { type: 'integer', minimum: 1, default: 10000 },
+        check: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['path'],
+          properties: {
+            path: { type: 'string', pattern: '^/' },
+            interval_ms: { type: 'integer', minimum: 100, default: 5000 },
+            timeout_ms: { type: 'integer', minimum: 1, default: 2000 },
+          },
+        },
+      },
+    },
     targets: {
       type: 'array',
       minItems: 1,
@@ -119,6 +153,8 @@ export const configSchema = {
       properties: {
         master_key: { type: 'string', default: '' },
         require_keys: { type: 'boolean', default: false },
+        // POSTed a JSON alert when a key or team reaches 80% and 100% of its budget; empty: log only.
+        budget_alert_webhook: { type: 'string', default: '', pattern: '^(https?://.*)?$' },
       },
     },
     providers: { type: 'object', default: {}, additionalProperties: provider },
@@ -130,5 +166,21 @@ export const configSchema = {
       properties: { dir: { type: 'string', default: 'prompts' } },
     },
     services: { type: 'array', default: [], items: service },
+    ledger: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        batch_size: { type: 'integer', minimum: 1, maximum: 5000, default: 200 },
+        flush_interval_ms: { type: 'integer', minimum: 10, default: 250 },
+        buffer_max: { type: 'integer', minimum: 1, default: 50000 },
+        write_timeout_ms: { type: 'integer', minimum: 100, default: 5000 },
+        spool_dir: { type: 'string', minLength: 1, default: '.ledger-spool' },
+        log_max_records: { type: 'integer', minimum: 1, default: 100000 },
+        log_retention_days: { type: 'number', minimum: 0, default: 30 },
+        usage_retention_days: { type: 'number', minimum: 0, default: 400 },
+        dedupe_ttl_s: { type: 'integer', minimum: 60, default: 604800 },
+      },
+    },
   },
 } as const;

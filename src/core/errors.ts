@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'model_not_found'
   | 'not_found'
+  | 'method_not_allowed'
   | 'body_too_large'
   | 'rate_limit_exceeded'
   | 'insufficient_quota'
@@ -48,6 +49,7 @@ const table: Record<ErrorCode, { status: number; type: OpenAIErrorType; retryabl
   forbidden: { status: 403, type: 'permission_error', retryable: false },
   model_not_found: { status: 404, type: 'not_found_error', retryable: false },
   not_found: { status: 404, type: 'not_found_error', retryable: false },
+  method_not_allowed: { status: 405, type: 'invalid_request_error', retryable: false },
   body_too_large: { status: 413, type: 'invalid_request_error', retryable: false },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error', retryable: false },
   insufficient_quota: { status: 429, type: 'insufficient_quota', retryable: false },

@@ -138,9 +138,9 @@ export async function completeChat(ctx: CallContext, group: ModelGroup, req: Cha
   }
   success.signal.dispose();
   const latencyMs = Date.now() - success.startedAt;
-  ctx.services.balancer.finished({ deployment: success.deployment, ok: true, latencyMs });
   const response = success.value;
   const result = outcome(success.deployment, success.attempts, response.usage, () => estimateUsage(req, responseText(response)));
+  ctx.services.balancer.finished({ deployment: success.deployment, ok: true, latencyMs, tokens: result.usage.promptTokens + result.usage.completionTokens });
   writeLedger(ctx, group.name, {
     status: 200,
     provider: success.deployment.provider,
@@ -216,7 +216,13 @@ export async function openChatStream(ctx: CallContext, group: ModelGroup, req: C
       if (finished) return done;
       finished = true;
       signal.dispose();
-      ctx.services.balancer.finished({ deployment, ok: result.status < 500, latencyMs: Date.now() - startedAt, ttftMs });
+      ctx.services.balancer.finished({
+        deployment,
+        ok: result.status < 500,
+        latencyMs: Date.now() - startedAt,
+        ttftMs,
+        tokens: done.usage.promptTokens + done.usage.completionTokens,
+      });
       writeLedger(ctx, group.name, {
         status: result.status,
         provider: deployment.provider,

@@ -55,9 +55,12 @@ function groupChain(plan: AttemptPlan): ModelGroup[] {
 
 /**
  * Runs `call` on deployments chosen by the balancer until one succeeds: up to `retries`
- * further attempts within a group on retryable errors, then each fallback group. A
- * non-retryable error or a departed client ends it at once. The attempt's signal stays armed
- * on success so a stream keeps its idle timeout; the caller disposes it.
+ * further attempts within a group on retryable errors (429, 5xx, timeouts, connection
+ * errors), then each fallback group. A non-retryable error or a departed client ends it at
+ * once. A group with nothing to offer (every deployment at its limits or cooling down) passes
+ * to the fallbacks without an attempt. `deadline_ms` of the first group bounds everything,
+ * waits included. The attempt's signal stays armed on success so a stream keeps its idle
+ * timeout; the caller disposes it and reports the end to the balancer.
  */
 export async function runAttempts<T>(
   plan: AttemptPlan,
@@ -65,40 +68,43 @@ export async function runAttempts<T>(
 ): Promise<AttemptSuccess<T>> {
   let attempts = 0;
   let last: unknown;
+  let unavailable: unknown;
   let lastDeployment: Deployment | undefined;
   const deadlineAt = plan.group.deadlineMs !== undefined ? Date.now() + plan.group.deadlineMs : undefined;
+  const stopped = (cause: unknown) => new AttemptsExhausted(cause, attempts, lastDeployment);
   for (const group of groupChain(plan)) {
     const tried = new Set<string>();
     for (let i = 0; i <= group.retries; i++) {
-      if (plan.clientSignal.aborted) throw new AttemptsExhausted(plan.clientSignal.reason, attempts, lastDeployment);
+      if (plan.clientSignal.aborted) throw stopped(plan.clientSignal.reason);
       if (deadlineAt !== undefined && Date.now() >= deadlineAt) {
-        throw new AttemptsExhausted(
-          new GatewayError('upstream_timeout', `no answer within the ${plan.group.deadlineMs} ms deadline`, { cause: last }),
-          attempts,
-          lastDeployment,
-        );
+        throw stopped(new GatewayError('upstream_timeout', `no answer within the ${plan.group.deadlineMs} ms deadline`, { cause: last }));
       }
-      // Once every deployment was tried, retries go round again rather than stop early.
-      if (tried.size >= group.deployments.length) tried.clear();
-      const deployment = plan.balancer.pick(group, tried, plan.request);
-      if (!deployment) break;
+      const waitUntil = Math.min(Date.now() + group.timeoutMs, deadlineAt ?? Infinity);
+      let deployment: Deployment;
+      try {
+        deployment = await plan.balancer.acquire(group, tried, plan.request, { signal: plan.clientSignal, waitUntil });
+      } catch (err) {
+        if (plan.clientSignal.aborted) throw stopped(plan.clientSignal.reason);
+        unavailable = err;
+        break;
+      }
       tried.add(deployment.id);
       attempts++;
       lastDeployment = deployment;
       const signal = new AttemptSignal(plan.clientSignal, deployment.timeoutMs, deadlineAt, deployment.provider);
       const startedAt = Date.now();
-      plan.balancer.started(deployment);
       try {
         const value = await call(deployment, signal);
         return { value, deployment, group, attempts, signal, startedAt };
       } catch (err) {
         signal.dispose();
-        plan.balancer.finished({ deployment, ok: false, latencyMs: Date.now() - startedAt });
+        plan.balancer.finished({ deployment, ok: false, latencyMs: Date.now() - startedAt, error: err });
         last = err;
         plan.onAttemptFailed?.(deployment, err, attempts);
-        if (plan.clientSignal.aborted || !isRetryable(err)) throw new AttemptsExhausted(err, attempts, deployment);
+        if (plan.clientSignal.aborted || !isRetryable(err)) throw stopped(err);
       }
     }
   }
-  throw new AttemptsExhausted(last ?? new GatewayError('service_unavailable', 'no deployment is available'), attempts, lastDeployment);
+  // An upstream's own error says more than "nothing was available" for the groups after it.
+  throw stopped(last ?? unavailable ?? new GatewayError('service_unavailable', 'no deployment is available'));
 }

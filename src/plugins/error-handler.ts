@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { GatewayError, isGatewayError, toErrorBody } from '../core/errors.js';
+import { ClientClosedError } from '../pipeline/attempt-signal.js';
 
 /** `/messages/0/role` → `messages[0].role`, the way OpenAI names params. */
 export function toParamPath(instancePath: string, missing?: string): string | null {
@@ -62,6 +63,11 @@ export function sendError(reply: FastifyReply, err: GatewayError): FastifyReply 
 /** The one place that writes error bodies, for routes, validation, parsing and unknown paths. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
+    if (error instanceof ClientClosedError) {
+      // Nobody is left to read an answer; 499 (nginx's "client closed") keeps the access log true.
+      request.log.info({ status: 499 }, error.message);
+      return reply.code(499).send();
+    }
     const err = toGatewayError(error);
     if (err.status >= 500) request.log.error({ err: error, code: err.code }, err.message);
     else request.log.info({ code: err.code, status: err.status }, err.message);

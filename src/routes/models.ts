@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { mayUse } from '../access/permissions.js';
 import type { ModelRegistry } from '../pipeline/model-registry.js';
 
-/** `GET /v1/models`: the model groups, then each provider's models reachable as `provider/model`. */
+/** `GET /v1/models`: the model groups, then each provider's models reachable as `provider/model`; only those the caller may use. */
 export function registerModels(app: FastifyInstance, registry: ModelRegistry, startedAt: number): void {
-  app.get('/v1/models', async () => {
+  app.get('/v1/models', async (request) => {
     const created = Math.floor(startedAt / 1000);
     const seen = new Set<string>();
     const data: Array<{ id: string; object: 'model'; created: number; owned_by: string }> = [];
@@ -19,6 +20,6 @@ export function registerModels(app: FastifyInstance, registry: ModelRegistry, st
         data.push({ id, object: 'model', created, owned_by: d.provider });
       }
     }
-    return { object: 'list', data };
+    return { object: 'list', data: data.filter((model) => mayUse(request.caller, 'models', model.id)) };
   });
 }

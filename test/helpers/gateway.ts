@@ -2,7 +2,10 @@
  * Starts a real gateway on 127.0.0.1:0 from a raw config object (as in gateway.yaml), with an
  * `openai` SDK client pointed at it. Tests drive the gateway only through HTTP.
  */
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import { buildApp, type AppDeps } from '../../src/app.js';
@@ -16,8 +19,13 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
+// One spool directory per test file, so a gateway restarted within a file replays its own
+// spool and nothing lands in the working tree.
+const spoolDir = mkdtempSync(join(tmpdir(), 'konnect-spool-'));
+
 export async function startGateway(raw: unknown, deps: AppDeps = {}, env: NodeJS.ProcessEnv = {}): Promise<TestGateway> {
-  const withQuietLogs = { server: { log_level: 'silent' }, ...(raw as Record<string, unknown>) };
+  const given = raw as Record<string, unknown> & { ledger?: Record<string, unknown> };
+  const withQuietLogs = { server: { log_level: 'silent' }, ...given, ledger: { spool_dir: spoolDir, ...given.ledger } };
   const config = parseConfig(withQuietLogs, env);
   const app = await buildApp(config, deps);
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,0 +1,133 @@
+/**
+ * Wires the access stage into Fastify. Routes are matched when they are registered (onRoute),
+ * so a request pays only for the hooks of its own route:
+ * - `POST /v1/chat/completions`, `POST /v1/embeddings`: identify (onRequest, before the body
+ *   is read), then admit (model permission, rpm/tpm with a tiktoken estimate, budget);
+ * - `POST /prompts/*` and routes with `config: { access: { service: name } }` (services):
+ *   identify, then admit (service permission, rpm, budget; tpm from real usage, as the tokens
+ *   are only known once the prompt is rendered). Prompt permission and `approval: required`
+ *   are checked by the prompt route (`mayUse`, `access.checkSubscription`);
+ * - other `/v1/*` and `/prompts` routes (listings): identify, then check the key is still
+ *   current, counting nothing.
+ */
+import type { Redis } from 'ioredis';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onRequestHookHandler,
+  onResponseHookHandler,
+  preHandlerHookHandler,
+  RouteOptions,
+} from 'fastify';
+import type { GatewayConfig } from '../config/types.js';
+import type { ChatMessage } from '../core/types.js';
+import { countMessageTokens, countTextTokens } from '../usage/count-tokens.js';
+import type { Ledger } from '../usage/ledger.js';
+import { AccessControl, type Demand } from './access-control.js';
+import { createBudgetAlerts } from './budget-alerts.js';
+import { createMemoryAccessStore } from './memory-access-store.js';
+import { createMemoryCounters } from './memory-counters.js';
+import { createRedisAccessStore } from './redis-access-store.js';
+import { createRedisCounters } from './redis-counters.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Puts the route behind the access stage: every call is identified and counted; `service` also checks permission. */
+    access?: { service?: string };
+  }
+}
+
+/** The access layer on Redis when the instance has one, else in process memory. */
+export function createAccess(config: GatewayConfig, redis: Redis | undefined, log: FastifyBaseLogger): AccessControl {
+  const prefix = config.store.key_prefix;
+  return new AccessControl({
+    store: redis ? createRedisAccessStore(redis, prefix) : createMemoryAccessStore(),
+    counters: redis ? createRedisCounters(redis, prefix) : createMemoryCounters(),
+    masterKey: config.auth.master_key,
+    requireKeys: config.auth.require_keys,
+    log,
+    alert: createBudgetAlerts(config.auth.budget_alert_webhook, log),
+  });
+}
+
+interface ChatBody {
+  messages: ChatMessage[];
+  max_tokens?: number | null;
+  max_completion_tokens?: number | null;
+  n?: number | null;
+}
+
+/** Prompt plus the most the answer may use: what a tpm window reserves before the call. */
+function chatTokens(body: ChatBody): number {
+  const completion = body.max_completion_tokens ?? body.max_tokens ?? 0;
+  return countMessageTokens(body.messages) + completion * (body.n ?? 1);
+}
+
+function embeddingTokens(input: string | string[]): number {
+  if (typeof input === 'string') return countTextTokens(input);
+  let total = 0;
+  for (const text of input) total += countTextTokens(text);
+  return total;
+}
+
+type ModelBody = { model: string };
+
+function demandOf(url: string): ((request: FastifyRequest) => Demand) | undefined {
+  switch (url) {
+    case '/v1/chat/completions':
+      return (request) => {
+        const body = request.body as ChatBody & ModelBody;
+        return { resource: { kind: 'models', name: body.model }, tokens: () => chatTokens(body) };
+      };
+    case '/v1/embeddings':
+      return (request) => {
+        const body = request.body as ModelBody & { input: string | string[] };
+        return { resource: { kind: 'models', name: body.model }, tokens: () => embeddingTokens(body.input) };
+      };
+    default:
+      return undefined;
+  }
+}
+
+function append<T>(existing: T | T[] | undefined, hook: T, first = false): T[] {
+  const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing];
+  return first ? [hook, ...list] : [...list, hook];
+}
+
+export function registerAccess(app: FastifyInstance, access: AccessControl, ledger: Ledger): void {
+  app.decorateRequest('accessIdentity', null);
+  ledger.onRecord((record) => access.settle(record));
+
+  const identify: onRequestHookHandler = (request) => access.identify(request);
+  const checkCurrent: preHandlerHookHandler = (request, reply) => access.admit(request, reply, { count: false });
+  const release: onResponseHookHandler = (request, _reply, done) => {
+    access.release(request.id);
+    done();
+  };
+
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const admit = admissionFor(route);
+    if (!admit) return;
+    route.onRequest = append(route.onRequest, identify, true);
+    route.onResponse = append(route.onResponse, release);
+    route.preHandler = append(route.preHandler, admit);
+  });
+
+  function admissionFor(route: RouteOptions): preHandlerHookHandler | undefined {
+    const url = route.url;
+    const service = route.config?.access;
+    if (service) {
+      const demand: Demand = service.service ? { resource: { kind: 'services', name: service.service } } : {};
+      return (request, reply) => access.admit(request, reply, demand);
+    }
+    const isPrompt = url === '/prompts' || url.startsWith('/prompts/');
+    if (!url.startsWith('/v1/') && !isPrompt) return undefined;
+    const demand = demandOf(url);
+    if (demand) return (request: FastifyRequest, reply: FastifyReply) => access.admit(request, reply, demand(request));
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (isPrompt && methods.includes('POST')) return (request, reply) => access.admit(request, reply, {});
+    return checkCurrent;
+  }
+}

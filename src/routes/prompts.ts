@@ -1,0 +1,125 @@
+/**
+ * Prompt APIs: `POST /prompts/<name>` (or the file's `path`, `@<version>` for an older one),
+ * `GET /prompts` and `GET /openapi.json`. A call validates its body against the prompt's input
+ * schema, renders the messages and runs them through the same pipeline and reply helpers as
+ * `/v1/chat/completions`.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { mayUse } from '../access/permissions.js';
+import { GatewayError } from '../core/errors.js';
+import { toOpenAIUsage } from '../http/openai-format.js';
+import { refuseWithoutSubscriptions, type ApprovalCheck } from '../prompts/approval.js';
+import { inputError } from '../prompts/input-error.js';
+import { describePrompt } from '../prompts/describe-prompt.js';
+import { buildOpenApi } from '../prompts/openapi.js';
+import { PromptCatalog } from '../prompts/prompt-catalog.js';
+import { buildPromptRequest, runPrompt } from '../prompts/run-prompt.js';
+import { nanoToUsd } from '../usage/pricing.js';
+import { registerAdminPrompts } from './admin-prompts.js';
+import { gatewayHeaders, replyChatStream, rethrowFailure, type ContextFactory } from './chat-completions.js';
+
+export interface PromptRouteOptions {
+  /** The subscription check for `approval: required` prompts; refuses them all when absent. */
+  checkApproval?: ApprovalCheck;
+  /** Quiet time after a change in the prompts dir before it is reloaded, ms. */
+  reloadDebounceMs?: number;
+}
+
+function wantsStream(request: FastifyRequest): boolean {
+  const flag = (request.query as Record<string, unknown>).stream;
+  if (flag === 'true' || flag === '1' || flag === '') return true;
+  if (flag === 'false' || flag === '0') return false;
+  const accept = request.headers.accept;
+  return typeof accept === 'string' && accept.includes('text/event-stream');
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+export async function registerPrompts(app: FastifyInstance, makeContext: ContextFactory, options: PromptRouteOptions = {}): Promise<void> {
+  const { config, redis, registry: models } = app.gateway;
+  const catalog = await PromptCatalog.start({
+    dir: config.prompts.dir,
+    redis,
+    keyPrefix: config.store.key_prefix,
+    log: app.log.child({ module: 'prompts' }),
+    hasModel: (name) => models.resolve(name) !== undefined,
+    debounceMs: options.reloadDebounceMs,
+  });
+  app.addHook('onClose', () => catalog.close());
+  const checkApproval = options.checkApproval ?? refuseWithoutSubscriptions;
+  const prompts = catalog.registry;
+
+  app.post('/prompts/*', async (request, reply) => {
+    const rest = (request.params as { '*': string })['*'];
+    const prompt = prompts.resolve(`/prompts/${rest}`);
+    if (!prompt) throw new GatewayError('not_found', `no prompt API at /prompts/${rest}`);
+    const { spec } = prompt;
+    if (!mayUse(request.caller, 'prompts', spec.name)) {
+      throw new GatewayError('forbidden', `this key may not call prompt '${spec.name}'`);
+    }
+    if (spec.approval === 'required') await checkApproval(request.caller, prompt);
+
+    const values = request.body ?? {};
+    if (!isPlainObject(values)) {
+      throw new GatewayError('invalid_request', `send prompt '${spec.name}' its variables as a JSON object`);
+    }
+    if (!prompt.validateInput(values)) throw inputError(spec.name, prompt.validateInput.errors);
+    const stream = wantsStream(request);
+    if (stream && spec.output.type === 'json') {
+      throw new GatewayError('invalid_request', `prompt '${spec.name}' answers JSON, which is checked whole: call it without streaming`, {
+        param: 'stream',
+      });
+    }
+    const group = models.resolve(spec.model);
+    if (!group) {
+      throw new GatewayError('service_unavailable', `prompt '${spec.name}' uses model '${spec.model}', which is not available on this gateway`);
+    }
+
+    const ctx = makeContext(request, reply, `prompt:${spec.name}`);
+    const req = buildPromptRequest(prompt, values);
+    if (stream) return replyChatStream(ctx, reply, group, { ...req, stream: true, stream_options: { include_usage: true } });
+
+    let answer;
+    try {
+      answer = await runPrompt(ctx, group, prompt, req);
+    } catch (err) {
+      rethrowFailure(reply, err);
+    }
+    const cost = nanoToUsd(answer.costNanoUsd);
+    reply.headers(gatewayHeaders(ctx, answer.deployment.provider, answer.upstreamModel, answer.attempts));
+    reply.header('x-gateway-cost-usd', cost.toFixed(9));
+    return {
+      id: `prompt-${ctx.requestId}`,
+      prompt: spec.name,
+      version: spec.version,
+      model: answer.upstreamModel,
+      provider: answer.deployment.provider,
+      output: answer.output,
+      usage: toOpenAIUsage(answer.usage),
+      cost_usd: cost,
+    };
+  });
+
+  app.get('/prompts', async (request) => ({
+    prompts: prompts
+      .list()
+      .filter((entry) => mayUse(request.caller, 'prompts', entry.name))
+      .map((entry) => describePrompt(entry.latest, entry.versions, prompts.routeOf(entry))),
+  }));
+
+  // Rebuilt only when the registry changed since it was last built.
+  let openApi: { revision: number; doc: unknown } | undefined;
+  app.get('/openapi.json', async () => {
+    if (openApi?.revision !== prompts.revision) {
+      openApi = {
+        revision: prompts.revision,
+        doc: buildOpenApi(prompts, { title: 'Konnect prompt APIs', version: '1.0.0', requireKeys: config.auth.require_keys }),
+      };
+    }
+    return openApi.doc;
+  });
+
+  registerAdminPrompts(app, catalog);
+}

@@ -1,0 +1,83 @@
+/**
+ * One call to a service as it moves through attempts, and its ledger record once the
+ * response is over (finished, cut, or abandoned by the client).
+ */
+import type { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { parseTags } from '../http/gateway-tags.js';
+import type { Ledger } from '../usage/ledger.js';
+import type { CompiledService } from './compile-service.js';
+import type { RequestBody } from './request-body.js';
+import type { ServiceTarget } from './target-pool.js';
+
+export interface ServiceCall {
+  service: CompiledService;
+  /** Epoch ms. */
+  startedAt: number;
+  /** The path after the target's base: `/users/7`. */
+  upstreamPath: string;
+  /** The client's body stream as Fastify handed it over; undefined without a body. */
+  source: Readable | undefined;
+  /** The current attempt's view of the body. */
+  body: RequestBody | undefined;
+  /** Targets tried so far, in order; the last is the current one. */
+  tried: ServiceTarget[];
+  errorCode: string | undefined;
+  /** The upstream's content-length, when it sent one. */
+  declaredResponseBytes: number | undefined;
+  /** Counted as the body streams, when no content-length was sent. */
+  countedResponseBytes: number;
+  /** The upstream's body failed after the headers went out. */
+  upstreamCut: boolean;
+}
+
+export function startServiceCall(service: CompiledService, source: Readable | undefined): ServiceCall {
+  return {
+    service,
+    startedAt: Date.now(),
+    upstreamPath: '/',
+    source,
+    body: undefined,
+    tried: [],
+    errorCode: undefined,
+    declaredResponseBytes: undefined,
+    countedResponseBytes: 0,
+    upstreamCut: false,
+  };
+}
+
+/** The status the call ended with: what went out, 502 for a cut upstream body, 499 when the client left first. */
+function finalStatus(call: ServiceCall, reply: FastifyReply): number {
+  if (reply.raw.writableFinished) return reply.statusCode;
+  return call.upstreamCut ? 502 : 499;
+}
+
+export function recordServiceCall(ledger: Ledger, call: ServiceCall, request: FastifyRequest, reply: FastifyReply): void {
+  const status = finalStatus(call, reply);
+  const finished = reply.raw.writableFinished;
+  ledger.record({
+    request_id: request.id,
+    time: call.startedAt,
+    key_id: request.caller.keyId,
+    team: request.caller.team,
+    route: call.service.route,
+    model: null,
+    provider: null,
+    upstream_model: null,
+    prompt_tokens: 0,
+    completion_tokens: 0,
+    cached_tokens: 0,
+    usage_source: 'reported',
+    cost_nano_usd: 0,
+    price_known: true,
+    latency_ms: Date.now() - call.startedAt,
+    ttft_ms: null,
+    status,
+    attempts: call.tried.length,
+    tags: parseTags(request.headers['x-gateway-tags']),
+    cache_hit: false,
+    error_code: status >= 400 ? (call.errorCode ?? (status === 499 ? 'client_closed' : undefined)) : undefined,
+    request_bytes: call.body?.bytes ?? 0,
+    response_bytes: finished && call.declaredResponseBytes !== undefined ? call.declaredResponseBytes : call.countedResponseBytes,
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * Usage rows from the store turned into the report finance reads (DESIGN.md, Admin API):
+ * JSON rows with totals, or CSV with the same columns. Pure functions.
+ */
+import type { UsageCounters, UsageDimension, UsageRow } from './ledger-store.js';
+import { addCounters, emptyCounters } from './ledger-store.js';
+
+export interface UsageMetrics {
+  requests: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_tokens: number;
+  total_tokens: number;
+  cost_usd: number;
+  latency_ms_avg: number;
+  /** null when no call in the group streamed. */
+  ttft_ms_avg: number | null;
+}
+
+export type UsageReportRow = Partial<Record<UsageDimension, string | null>> & UsageMetrics;
+
+export interface UsageReport {
+  /** ISO times of the range asked for, `to` exclusive. */
+  from: string;
+  to: string;
+  group_by: UsageDimension[];
+  rows: UsageReportRow[];
+  totals: UsageMetrics;
+}
+
+const METRIC_COLUMNS: readonly (keyof UsageMetrics)[] = [
+  'requests',
+  'errors',
+  'prompt_tokens',
+  'completion_tokens',
+  'cached_tokens',
+  'total_tokens',
+  'cost_usd',
+  'latency_ms_avg',
+  'ttft_ms_avg',
+];
+
+const round1 = (value: number) => Math.round(value * 10) / 10;
+
+function toMetrics(c: UsageCounters): UsageMetrics {
+  return {
+    requests: c.requests,
+    errors: c.errors,
+    prompt_tokens: c.prompt_tokens,
+    completion_tokens: c.completion_tokens,
+    cached_tokens: c.cached_tokens,
+    total_tokens: c.prompt_tokens + c.completion_tokens,
+    cost_usd: c.cost_nano_usd / 1e9,
+    latency_ms_avg: c.requests > 0 ? round1(c.latency_ms_sum / c.requests) : 0,
+    ttft_ms_avg: c.ttft_count > 0 ? round1(c.ttft_ms_sum / c.ttft_count) : null,
+  };
+}
+
+function compareRows(groupBy: readonly UsageDimension[]) {
+  const timeDims = groupBy.filter((d) => d === 'day' || d === 'hour');
+  return (a: UsageRow, b: UsageRow): number => {
+    for (const dim of timeDims) {
+      const x = a.dims[dim] ?? '';
+      const y = b.dims[dim] ?? '';
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    const byCost = b.counters.cost_nano_usd - a.counters.cost_nano_usd;
+    if (byCost !== 0) return byCost;
+    const x = JSON.stringify(groupBy.map((d) => a.dims[d]));
+    const y = JSON.stringify(groupBy.map((d) => b.dims[d]));
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+}
+
+/** Rows ordered by time (when grouped by day or hour), then by cost, highest first. */
+export function buildUsageReport(rows: UsageRow[], range: { from: number; to: number; groupBy: readonly UsageDimension[] }): UsageReport {
+  const totals = emptyCounters();
+  for (const row of rows) addCounters(totals, row.counters);
+  return {
+    from: new Date(range.from).toISOString(),
+    to: new Date(range.to).toISOString(),
+    group_by: [...range.groupBy],
+    rows: [...rows].sort(compareRows(range.groupBy)).map((row) => ({ ...row.dims, ...toMetrics(row.counters) })),
+    totals: toMetrics(totals),
+  };
+}
+
+/** An exact decimal of nano-USD (no float rounding, no exponent notation for spreadsheets). */
+export function nanoToDecimal(nano: number): string {
+  const negative = nano < 0;
+  const digits = String(Math.abs(Math.round(nano))).padStart(10, '0');
+  return `${negative ? '-' : ''}${digits.slice(0, -9)}.${digits.slice(-9)}`;
+}
+
+/**
+ * One CSV field (RFC 4180 quoting). A text value that a spreadsheet would run as a formula
+ * gets a leading `'`: model names come from clients.
+ */
+function csvField(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return String(value);
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** The report's rows as CSV, dimension columns first; the header names match the JSON fields. */
+export function usageReportCsv(report: UsageReport): string {
+  const columns = [...report.group_by, ...METRIC_COLUMNS];
+  const lines = [columns.join(',')];
+  for (const row of report.rows) {
+    const fields = columns.map((column) => {
+      // cost_usd is nano / 1e9, so rounding back recovers the exact integer.
+      if (column === 'cost_usd') return nanoToDecimal(Math.round(row.cost_usd * 1e9));
+      return csvField(row[column as keyof UsageReportRow]);
+    });
+    lines.push(fields.join(','));
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
