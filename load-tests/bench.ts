@@ -11,16 +11,17 @@
  * --only <name,...>, --json <file>, --soak <s> (one long plain-chat run reporting RSS drift).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { findNginx, startNginx, type RunningNginx } from './nginx.js';
 
 interface Scenario {
   name: string;
   /** Which process answers: the direct upstream or a gateway instance. */
-  target: 'direct' | GatewayName;
+  target: 'direct' | 'nginx' | GatewayName;
   method: 'GET' | 'POST';
   path: string;
   body?: unknown;
@@ -29,7 +30,8 @@ interface Scenario {
   baseline?: string;
 }
 
-type GatewayName = 'gateway' | 'gateway-redis';
+/** gateway: memory ledger, no keys; gateway-redis: Redis ledger, no keys; gateway-keys: Redis ledger + keys with limits. */
+type GatewayName = 'gateway' | 'gateway-redis' | 'gateway-keys';
 
 interface Result {
   name: string;
@@ -37,11 +39,14 @@ interface Result {
   rps: number;
   p50: number;
   p99: number;
+  /** Mean latency, ms (autocannon's percentiles are whole ms; the mean shows sub-ms overhead). */
+  mean: number;
   errors: number;
   non2xx: number;
   cpuUsPerRequest?: number;
   overheadRatio?: number;
   addedP50Ms?: number;
+  addedMeanMs?: number;
 }
 
 const { values: args } = parseArgs({
@@ -93,11 +98,20 @@ function rssKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(status.match(new RegExp(`${field}:\\s+(\\d+)`))?.[1] ?? 0);
 }
 
-function gatewayConfig(upstream: string, redisUrl: string | undefined, prefix: string): string {
+const BENCH_PROMPT = `name: bench-echo
+description: A one-variable prompt for the benchmark
+model: bench
+input: { type: object, required: [text], properties: { text: { type: string } } }
+messages:
+  - { role: user, content: "Echo: {{text}}" }
+`;
+
+function gatewayConfig(name: GatewayName, upstream: string, redisUrl: string | undefined, prefix: string, promptsDir: string): string {
   return JSON.stringify({
     server: { host: '127.0.0.1', port: 0, log_level: 'warn' },
     store: { redis_url: redisUrl ?? '', key_prefix: prefix },
-    auth: { master_key: MASTER_KEY, require_keys: redisUrl !== undefined },
+    auth: { master_key: MASTER_KEY, require_keys: name === 'gateway-keys' },
+    prompts: { dir: promptsDir },
     providers: { upstream: { type: 'openai-compatible', base_url: `${upstream}/v1`, api_key: 'bench' } },
     models: [
       { name: 'bench', deployments: [{ provider: 'upstream', model: 'bench-model', price: { input: 0.15, output: 0.6 } }] },
@@ -112,9 +126,12 @@ function gatewayConfig(upstream: string, redisUrl: string | undefined, prefix: s
 }
 
 async function startGateway(name: GatewayName, upstream: string, dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const redisUrl = name === 'gateway-redis' ? args['redis-url'] : undefined;
+  const redisUrl = name === 'gateway' ? undefined : args['redis-url'];
   const file = join(dir, `${name}.json`);
-  writeFileSync(file, gatewayConfig(upstream, redisUrl, `bench:${process.pid}:`));
+  const promptsDir = join(dir, 'prompts');
+  mkdirSync(promptsDir, { recursive: true });
+  writeFileSync(join(promptsDir, 'bench-echo.yaml'), BENCH_PROMPT);
+  writeFileSync(file, gatewayConfig(name, upstream, redisUrl, `bench:${process.pid}:${name}:`, promptsDir));
   const { child, match } = await startChild(['--import', 'tsx', 'src/server.ts'], { GATEWAY_CONFIG: file, PORT: '0' }, /listening at (http:\/\/127\.0\.0\.1:\d+)/);
   return { child, url: match[1]! };
 }
@@ -148,20 +165,23 @@ function run(url: string, scenario: Scenario, seconds: number): Promise<autocann
 const chatBody = { model: 'bench', messages: [{ role: 'user', content: 'Say something about foxes.' }] };
 const directChat = { ...chatBody, model: 'bench-model' };
 
-function scenarios(key: string | undefined): Scenario[] {
+function scenarios(key: string | undefined, hasNginx: boolean): Scenario[] {
   const list: Scenario[] = [
     { name: 'direct plain', target: 'direct', method: 'POST', path: '/v1/chat/completions', body: directChat },
     { name: 'gateway plain', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: chatBody, baseline: 'direct plain' },
     { name: 'direct stream', target: 'direct', method: 'POST', path: '/v1/chat/completions', body: { ...directChat, stream: true } },
     { name: 'gateway stream', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, stream: true }, baseline: 'direct stream' },
     { name: 'gateway 3 deployments', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, model: 'bench-3' }, baseline: 'direct plain' },
+    { name: 'gateway prompt API', target: 'gateway', method: 'POST', path: '/prompts/bench-echo', body: { text: 'Say something about foxes.' }, baseline: 'direct plain' },
+    { name: 'gateway redis ledger', target: 'gateway-redis', method: 'POST', path: '/v1/chat/completions', body: chatBody, baseline: 'direct plain' },
     { name: 'direct rest', target: 'direct', method: 'GET', path: '/42' },
     { name: 'gateway rest', target: 'gateway', method: 'GET', path: '/api/users/42', baseline: 'direct rest' },
   ];
+  if (hasNginx) list.push({ name: 'nginx rest', target: 'nginx', method: 'GET', path: '/42', baseline: 'direct rest' });
   if (key) {
     list.push({
-      name: 'gateway redis+keys',
-      target: 'gateway-redis',
+      name: 'gateway redis+keys+limits',
+      target: 'gateway-keys',
       method: 'POST',
       path: '/v1/chat/completions',
       body: chatBody,
@@ -174,22 +194,26 @@ function scenarios(key: string | undefined): Scenario[] {
 }
 
 function printTable(results: Result[], peakRss: Record<string, number>): void {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'CPU µs/req', 'vs direct', '+p50 ms'];
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'errors', 'CPU µs/req', 'req/s ÷ base', '+mean ms'];
   const rows = results.map((r) => [
     r.name,
     r.rps.toFixed(0),
     r.p50.toFixed(2),
     r.p99.toFixed(2),
+    r.mean.toFixed(2),
     String(r.errors + r.non2xx),
     r.cpuUsPerRequest === undefined ? '' : r.cpuUsPerRequest.toFixed(0),
     r.overheadRatio === undefined ? '' : `${r.overheadRatio.toFixed(2)}x`,
-    r.addedP50Ms === undefined ? '' : r.addedP50Ms.toFixed(2),
+    r.addedMeanMs === undefined ? '' : r.addedMeanMs.toFixed(2),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
+  const rest = results.find((r) => r.name === 'gateway rest');
+  const viaNginx = results.find((r) => r.name === 'nginx rest');
+  if (rest && viaNginx) console.log(`\nREST routing, gateway/nginx: ${(rest.rps / viaNginx.rps).toFixed(2)} of nginx's req/s`);
   console.log(`\npeak RSS: ${Object.entries(peakRss).map(([k, v]) => `${k} ${(v / 1024).toFixed(0)} MB`).join(', ')}`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${connections} connections, ${duration} s per scenario`);
 }
@@ -197,6 +221,7 @@ function printTable(results: Result[], peakRss: Record<string, number>): void {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'konnect-bench-'));
   const children: ChildProcess[] = [];
+  let nginxStop: (() => Promise<void>) | undefined;
   try {
     const upstream = await startChild(['--import', 'tsx', 'load-tests/fake-upstream.ts'], {}, /port=(\d+)/);
     children.push(upstream.child);
@@ -205,15 +230,25 @@ async function main(): Promise<void> {
     gateways.gateway = await startGateway('gateway', upstreamUrl, dir);
     children.push(gateways.gateway.child);
     let key: string | undefined;
+    let nginx: RunningNginx | undefined;
     if (!args.soak) {
-      try {
-        gateways['gateway-redis'] = await startGateway('gateway-redis', upstreamUrl, dir);
-        children.push(gateways['gateway-redis'].child);
-        key = await createKey(gateways['gateway-redis'].url);
-        if (!key) console.log('(gateway redis+keys skipped: the admin keys API did not answer)');
-      } catch (err) {
-        console.log(`(gateway redis+keys skipped: ${(err as Error).message.split('\n')[0]})`);
+      for (const name of ['gateway-redis', 'gateway-keys'] as const) {
+        try {
+          gateways[name] = await startGateway(name, upstreamUrl, dir);
+          children.push(gateways[name].child);
+        } catch (err) {
+          console.log(`(${name} skipped: ${(err as Error).message.split('\n')[0]})`);
+        }
       }
+      if (gateways['gateway-keys']) {
+        key = await createKey(gateways['gateway-keys'].url);
+        if (!key) console.log('(gateway redis+keys+limits skipped: the admin keys API did not answer)');
+      }
+      if (findNginx()) {
+        nginx = await startNginx(upstreamUrl);
+        nginxStop = nginx.stop;
+      }
+      else console.log('(nginx rest skipped: no nginx binary; apt-get install nginx)');
     }
 
     if (args.soak) {
@@ -232,16 +267,17 @@ async function main(): Promise<void> {
     }
 
     const urls: Record<string, string> = { direct: upstreamUrl };
+    if (nginx) urls.nginx = nginx.url;
     for (const [name, gw] of Object.entries(gateways)) urls[name] = gw.url;
     // Warm the JIT so the first scenario is not measured cold.
     for (const [name, gw] of Object.entries(gateways)) {
-      const headers = name === 'gateway-redis' && key ? { authorization: `Bearer ${key}` } : undefined;
+      const headers = name === 'gateway-keys' && key ? { authorization: `Bearer ${key}` } : undefined;
       await run(gw.url, { name: 'warm-up', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: chatBody, headers }, 2);
     }
 
     const results: Result[] = [];
-    for (const scenario of scenarios(key)) {
-      const gw = scenario.target === 'direct' ? undefined : gateways[scenario.target];
+    for (const scenario of scenarios(key, nginx !== undefined)) {
+      const gw = scenario.target === 'direct' || scenario.target === 'nginx' ? undefined : gateways[scenario.target];
       const before = gw ? cpuTicks(gw.child.pid!) : 0;
       const result = await run(urls[scenario.target]!, scenario, duration);
       const after = gw ? cpuTicks(gw.child.pid!) : 0;
@@ -251,14 +287,16 @@ async function main(): Promise<void> {
         rps: result.requests.average,
         p50: result.latency.p50,
         p99: result.latency.p99,
+        mean: result.latency.average,
         errors: result.errors + result.timeouts,
         non2xx: result.non2xx,
       };
       if (gw && result.requests.total > 0) r.cpuUsPerRequest = (((after - before) / CLK_TCK) * 1e6) / result.requests.total;
       const base = results.find((x) => x.name === scenario.baseline);
       if (base) {
-        r.overheadRatio = base.rps / r.rps;
+        r.overheadRatio = r.rps / base.rps;
         r.addedP50Ms = r.p50 - base.p50;
+        r.addedMeanMs = r.mean - base.mean;
       }
       results.push(r);
       console.error(`  ${scenario.name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms`);
@@ -269,6 +307,8 @@ async function main(): Promise<void> {
     if (args.json) writeFileSync(args.json, JSON.stringify({ connections, duration, results, peakRssKb: peakRss }, null, 2));
   } finally {
     for (const child of children) child.kill('SIGKILL');
+    await nginxStop?.();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

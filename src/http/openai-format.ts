@@ -88,6 +88,10 @@ export class ChunkEncoder {
     switch (chunk.type) {
       case 'text-delta':
         this.producedText += chunk.text;
+        // The commonest frame by far: built as a string, without a delta object to stringify.
+        if (this.rolesSent.has(chunk.choice)) {
+          return `${this.prefix}"choices":[{"index":${chunk.choice},"delta":{"content":${JSON.stringify(chunk.text)}},"logprobs":null,"finish_reason":null}]}\n\n`;
+        }
         return this.frame(chunk.choice, { content: chunk.text }, null);
       case 'tool-call-delta': {
         this.producedText += chunk.argumentsDelta;

@@ -8,6 +8,11 @@ import type { ErrorBody } from '../core/errors.js';
  */
 export class SseWriter {
   private closed = false;
+  private corked = false;
+  private readonly uncork = () => {
+    this.corked = false;
+    this.res.uncork();
+  };
 
   constructor(private readonly res: ServerResponse) {
     res.once('close', () => {
@@ -28,12 +33,25 @@ export class SseWriter {
       'x-accel-buffering': 'no',
       ...headers,
     });
-    // Send the headers now: clients measure time to first byte from here.
-    this.res.flushHeaders();
+    // The headers leave with the first frames, in the same packet, at the end of this tick.
+    this.coalesce();
+  }
+
+  /**
+   * Frames written in one turn of the event loop leave in one socket write: an upstream that
+   * sends a burst of chunks costs one syscall, not one per chunk, and a paced stream is
+   * delayed by no more than that turn.
+   */
+  private coalesce(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.res.cork();
+    setImmediate(this.uncork);
   }
 
   write(frame: string): Promise<void> | undefined {
     if (frame.length === 0 || this.isClosed) return undefined;
+    this.coalesce();
     if (this.res.write(frame)) return undefined;
     return new Promise((resolve) => {
       const done = () => {
