@@ -120,6 +120,7 @@ function gatewayConfig(name: GatewayName, upstream: string, redisUrl: string | u
         strategy: 'weighted',
         deployments: [1, 2, 3].map((w) => ({ provider: 'upstream', model: 'bench-model', weight: w, price: { input: 0.15, output: 0.6 } })),
       },
+      { name: 'bench-cached', cache: { ttl_s: 3600 }, deployments: [{ provider: 'upstream', model: 'bench-model', price: { input: 0.15, output: 0.6 } }] },
     ],
     services: [{ name: 'users', prefix: '/api/users', targets: [{ url: upstream }] }],
   });
@@ -164,6 +165,8 @@ function run(url: string, scenario: Scenario, seconds: number): Promise<autocann
 
 const chatBody = { model: 'bench', messages: [{ role: 'user', content: 'Say something about foxes.' }] };
 const directChat = { ...chatBody, model: 'bench-model' };
+/** Deterministic, so cacheable; `cache-control: no-cache` makes every call a miss that refreshes the entry. */
+const cachedChat = { ...chatBody, model: 'bench-cached', temperature: 0 };
 
 function scenarios(key: string | undefined, hasNginx: boolean): Scenario[] {
   const list: Scenario[] = [
@@ -174,6 +177,9 @@ function scenarios(key: string | undefined, hasNginx: boolean): Scenario[] {
     { name: 'gateway 3 deployments', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, model: 'bench-3' }, baseline: 'direct plain' },
     { name: 'gateway prompt API', target: 'gateway', method: 'POST', path: '/prompts/bench-echo', body: { text: 'Say something about foxes.' }, baseline: 'direct plain' },
     { name: 'gateway redis ledger', target: 'gateway-redis', method: 'POST', path: '/v1/chat/completions', body: chatBody, baseline: 'direct plain' },
+    { name: 'gateway cache miss', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: cachedChat, headers: { 'cache-control': 'no-cache' }, baseline: 'direct plain' },
+    { name: 'gateway cache hit', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: cachedChat, baseline: 'direct plain' },
+    { name: 'gateway redis cache hit', target: 'gateway-redis', method: 'POST', path: '/v1/chat/completions', body: cachedChat, baseline: 'direct plain' },
     { name: 'direct rest', target: 'direct', method: 'GET', path: '/42' },
     { name: 'gateway rest', target: 'gateway', method: 'GET', path: '/api/users/42', baseline: 'direct rest' },
   ];

@@ -6,9 +6,10 @@ import type { GatewayConfig } from './config/types.js';
 import { ClientClosedError } from './pipeline/attempt-signal.js';
 import type { CallContext, PipelineServices } from './pipeline/call-context.js';
 import { parseTags } from './http/gateway-tags.js';
-import { ModelRegistry } from './pipeline/model-registry.js';
 import { requireMasterKey } from './plugins/admin-auth.js';
-import { createRedis } from './store/redis.js';
+import { createStoreRedis, hasRedis } from './store/redis.js';
+import { ControlPlane } from './control/control-plane.js';
+import { registerAdminConfig } from './routes/admin-config.js';
 import { registerErrorHandling, sendError, toGatewayError } from './plugins/error-handler.js';
 import { createBalancer, type Balancer } from './routing/balancer.js';
 import { registerAdminDeployments } from './routes/admin-deployments.js';
@@ -24,11 +25,16 @@ import { registerMetrics } from './routes/metrics.js';
 import type { AccessControl } from './access/access-control.js';
 import { createAccess, registerAccess } from './access/register-access.js';
 import { registerAdminAudit } from './routes/admin-audit.js';
+import { registerAdminModels } from './routes/admin-models.js';
+import { registerUi } from './routes/ui.js';
 import { registerAdminKeys } from './routes/admin-keys.js';
 import { registerAdminSubscriptions } from './routes/admin-subscriptions.js';
 import { registerAdminTeams } from './routes/admin-teams.js';
 import { createGatewayLedger, describeStore } from './usage/create-ledger.js';
 import type { Ledger } from './usage/ledger.js';
+import { PolicyResolver } from './cache/call-policies.js';
+import { createResponseCache } from './cache/create-cache.js';
+import type { ResponseCache } from './cache/response-cache.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,6 +50,15 @@ declare module 'fastify' {
       requireAdmin: (request: FastifyRequest) => Promise<void>;
       /** Keys, teams, limits, budgets and subscriptions (src/access). */
       access: AccessControl;
+      /**
+       * Config changed at run time (src/control). `config` and `registry` read its current
+       * snapshot; a request that needs both reads `control.current` once instead.
+       */
+      control: ControlPlane;
+      /** Exact-match response cache with request coalescing (src/cache). */
+      cache: ResponseCache;
+      /** Guardrails and cache settings of model groups and prompts. */
+      policies: PolicyResolver;
     };
   }
 }
@@ -56,6 +71,14 @@ export interface AppDeps {
   redis?: Redis;
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: { write(line: string): void };
+  /** The config file, so admin config changes can be written back (`?persist=true`, no Redis). */
+  configPath?: string;
+  /** Resolves `${VAR}` in config changes made through the admin API; process.env by default. */
+  env?: NodeJS.ProcessEnv;
+  /** Local copy of the last config overlay seen in Redis; null for none (default: `.konnect-config-cache/` beside `ledger.spool_dir`). */
+  configCachePath?: string | null;
+  /** How often the control plane checks the stored config version, ms (pub/sub is the fast path). */
+  configPollMs?: number;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -79,13 +102,11 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
     },
   });
 
-  const ownsRedis = !deps.redis && config.store.redis_url !== '';
-  const redis = deps.redis ?? (ownsRedis ? createRedis(config.store.redis_url) : undefined);
+  const ownsRedis = !deps.redis && hasRedis(config.store);
+  const redis = deps.redis ?? (ownsRedis ? createStoreRedis(config.store) : undefined);
   // Redis errors are handled where commands are issued; this keeps ioredis from logging each reconnect as unhandled.
   redis?.on('error', (err: Error) => app.log.debug({ err: err.message }, 'redis connection error'));
-  const registry = new ModelRegistry(config);
-  const services: PipelineServices = {
-    registry,
+  const services: Pick<PipelineServices, 'balancer' | 'ledger'> = {
     balancer:
       deps.balancer ??
       createBalancer({
@@ -95,8 +116,35 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
       }),
     ledger: deps.ledger ?? createGatewayLedger(config, redis, app.log),
   };
+  const control = new ControlPlane({
+    ...services,
+    seed: config,
+    redis,
+    log: app.log.child({ module: 'control' }),
+    env: deps.env,
+    configPath: deps.configPath,
+    cachePath: deps.configCachePath,
+    pollMs: deps.configPollMs,
+  });
+  // The current snapshot (config, registry, services), replaced whole when the config changes.
+  const configState = control.state;
   const access = createAccess(config, redis, app.log);
-  app.decorate('gateway', { ...services, config, redis, requireAdmin: requireMasterKey(config.auth.master_key), access });
+  const cache = createResponseCache(redis, config.store.key_prefix, app.log);
+  app.decorate('gateway', {
+    ...services,
+    get registry() {
+      return configState.current.registry;
+    },
+    get config() {
+      return configState.current.config;
+    },
+    control,
+    redis,
+    requireAdmin: requireMasterKey(config.auth.master_key),
+    access,
+    cache,
+    policies: new PolicyResolver(() => app.gateway.config),
+  });
   app.decorateRequest('caller', null as unknown as Caller);
   app.addHook('onRequest', async (request) => {
     request.caller = ANONYMOUS;
@@ -108,13 +156,15 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
     );
   });
   app.addHook('onClose', async () => {
-    await Promise.all([...registry.adapters.values()].map((adapter) => adapter.close?.()));
+    await control.close();
     await services.ledger.close();
+    await cache.close();
     if (!deps.balancer) await services.balancer.close();
     if (ownsRedis) await redis?.quit().catch(() => redis.disconnect());
   });
-  if (registry.disabledProviders.length > 0) {
-    app.log.info({ providers: registry.disabledProviders }, 'providers without an API key are off until one is set');
+  const { disabledProviders } = configState.current.registry;
+  if (disabledProviders.length > 0) {
+    app.log.info({ providers: disabledProviders }, 'providers without an API key are off until one is set');
   }
 
   registerErrorHandling(app);
@@ -123,11 +173,15 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
 
   const makeContext = (request: FastifyRequest, reply: FastifyReply, route: string): CallContext => {
     const controller = new AbortController();
+    // One read of the current config: the call runs on this snapshot to its end.
+    const snapshot = configState.current;
+    snapshot.enter();
     reply.raw.once('close', () => {
+      snapshot.leave();
       if (!reply.raw.writableFinished) controller.abort(new ClientClosedError());
     });
     return {
-      services,
+      services: snapshot.pipeline,
       requestId: request.id,
       caller: request.caller,
       route,
@@ -140,12 +194,12 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
 
   registerChatCompletions(app, makeContext);
   registerEmbeddings(app, makeContext);
-  registerModels(app, registry, Date.now());
+  registerModels(app, () => configState.current.registry, Date.now());
   await registerPrompts(app, makeContext, {
     checkApproval: (caller, prompt) => access.checkSubscription(caller, 'prompt', prompt.spec.name),
   });
   registerAdminDeployments(app);
-  registerHealth(app, registry, () => describeStore(services.ledger, redis));
+  registerHealth(app, () => configState.current.registry, () => describeStore(services.ledger, redis), () => control.status());
   registerAdminUsage(app);
   registerAdminLogs(app);
   registerMetrics(app);
@@ -153,6 +207,11 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   registerAdminKeys(app);
   registerAdminSubscriptions(app);
   registerAdminAudit(app);
-  await registerServices(app);
+  registerAdminModels(app);
+  registerUi(app);
+  registerAdminConfig(app, control);
+  await registerServices(app, () => configState.current.services);
+  // Last, with every route in place: the instance comes up on the newest stored config.
+  await control.start();
   return app;
 }

@@ -14,7 +14,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await buildApp(config);
+  // The file's path lets admin config changes be written back to it (no Redis, `?persist=true`).
+  const app = await buildApp(config, { configPath: file });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   // Printed whatever the log level, so scripts (and people) know where it listens.
   process.stdout.write(`konnect gateway listening at ${address}\n`);

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
+import { ensureChromium } from './helpers/chromium.js';
 
 const PORT = 6379;
 
@@ -25,6 +26,9 @@ function ping(): Promise<boolean> {
 let child: ChildProcess | undefined;
 
 export async function setup(): Promise<void> {
+  // The console's browser tests (test/ui*.test.ts) need Debian's Chromium; they fail, not skip, without it.
+  const noChromium = ensureChromium();
+  if (noChromium) console.warn(`[global-setup] ${noChromium}`);
   if (await ping()) return;
   child = spawn('redis-server', ['--port', String(PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   child.on('error', () => undefined);

@@ -102,7 +102,7 @@ describe.each(factories)('ledger store contract: $name', (factory) => {
       id: 'b1',
       records: [
         record({ prompt_tokens: 1000, completion_tokens: 200, cached_tokens: 300, cost_nano_usd: 123_456_789, latency_ms: 100 }),
-        record({ prompt_tokens: 7, completion_tokens: 3, cost_nano_usd: 1, latency_ms: 301, ttft_ms: 40 }),
+        record({ prompt_tokens: 7, completion_tokens: 3, cost_nano_usd: 1, latency_ms: 301, ttft_ms: 40, cache_hit: true, saved_cost_nano_usd: 4321 }),
         record({ team: 'team-b', key_id: 'key_b', model: 'smart', provider: 'anthropic', upstream_model: 'claude-3-5-haiku', status: 502, error_code: 'upstream_error', prompt_tokens: 0, completion_tokens: 0, cost_nano_usd: 0, latency_ms: 50 }),
         record({ team: null, key_id: null, route: 'embeddings', model: 'embed', upstream_model: 'text-embedding-3-small', prompt_tokens: 12, completion_tokens: 0, cost_nano_usd: 240, latency_ms: 9, ttft_ms: null }),
       ],
@@ -121,6 +121,8 @@ describe.each(factories)('ledger store contract: $name', (factory) => {
           latency_ms_sum: 460,
           ttft_ms_sum: 40,
           ttft_count: 1,
+          cache_hits: 1,
+          saved_cost_nano_usd: 4321,
         },
       },
     ]);

@@ -304,7 +304,7 @@ describe.each(stores)('usage ledger over HTTP ($name store)', ({ name, store }) 
     expect(res.headers.get('content-disposition')).toMatch(/attachment; filename="usage-.*\.csv"/);
     const text = await res.text();
     expect(text.split('\r\n')[0]).toBe(
-      'model,provider,route,day,requests,errors,prompt_tokens,completion_tokens,cached_tokens,total_tokens,cost_usd,latency_ms_avg,ttft_ms_avg',
+      'model,provider,route,day,requests,errors,prompt_tokens,completion_tokens,cached_tokens,total_tokens,cost_usd,latency_ms_avg,ttft_ms_avg,cache_hits,saved_cost_usd',
     );
     const csv = parseCsv(text);
     expect(csv).toHaveLength(json.rows.length);
@@ -343,10 +343,12 @@ describe.each(stores)('usage ledger over HTTP ($name store)', ({ name, store }) 
       [
         'attempts',
         'cache_hit',
+        'cache_status',
         'cached_tokens',
         'completion_tokens',
         'cost_usd',
         'error_code',
+        'guardrails',
         'key_id',
         'latency_ms',
         'model',
@@ -355,6 +357,7 @@ describe.each(stores)('usage ledger over HTTP ($name store)', ({ name, store }) 
         'provider',
         'request_id',
         'route',
+        'saved_cost_usd',
         'status',
         'tags',
         'team',

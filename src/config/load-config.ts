@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { guardrailFaults } from '../guardrails/compile-guardrails.js';
 import { configSchema } from './schema.js';
 import type { GatewayConfig } from './types.js';
 
@@ -69,6 +70,7 @@ function checkReferences(data: Loose, faults: string[]): void {
         faults.push(`/models/${i}/deployments/${j}/provider: unknown provider "${d.provider}" (not under providers:)`);
       }
     }
+    faults.push(...guardrailFaults(isRecord(group.guardrails) ? group.guardrails : undefined, `/models/${i}/guardrails`));
     const fallbacks: unknown[] = Array.isArray(group.fallbacks) ? group.fallbacks : [];
     fallbacks.forEach((name, j) => {
       if (typeof name !== 'string') return;
@@ -82,6 +84,10 @@ function checkReferences(data: Loose, faults: string[]): void {
       faults.push(`/providers/${name}/base_url: an openai-compatible provider needs base_url`);
     }
   }
+  const store = isRecord(data.store) ? data.store : {};
+  const hasNodes = (value: unknown) => Array.isArray(value) && value.length > 0;
+  if (hasNodes(store.sentinels) && hasNodes(store.cluster_nodes)) faults.push('/store: set sentinels or cluster_nodes, not both');
+  if (hasNodes(store.sentinels) && !store.sentinel_name) faults.push('/store/sentinel_name: required with sentinels (the master name)');
   const prefixes = new Set<string>();
   for (const [i, s] of itemsOf(data.services)) {
     if (typeof s.prefix !== 'string') continue;

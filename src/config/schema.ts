@@ -1,4 +1,6 @@
 /** JSON Schema of the config file; Ajv fills defaults and coerces `${VAR}` strings to numbers/booleans. */
+import { cacheSettingsSchema } from '../cache/cache-settings.js';
+import { guardrailSettingsSchema } from '../guardrails/guardrail-settings.js';
 
 const price = {
   type: 'object',
@@ -47,6 +49,8 @@ const modelGroup = {
     deadline_ms: { type: 'integer', minimum: 1 },
     fallbacks: { type: 'array', items: { type: 'string' }, default: [] },
     deployments: { type: 'array', minItems: 1, items: deployment },
+    cache: cacheSettingsSchema,
+    guardrails: guardrailSettingsSchema,
   },
 } as const;
 
@@ -121,6 +125,13 @@ const service = {
   },
 } as const;
 
+const redisNode = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host', 'port'],
+  properties: { host: { type: 'string', minLength: 1 }, port: { type: 'integer', minimum: 1, maximum: 65535 } },
+} as const;
+
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
@@ -144,6 +155,11 @@ export const configSchema = {
       properties: {
         redis_url: { type: 'string', default: '' },
         key_prefix: { type: 'string', default: 'konnect:' },
+        // Sentinel or Cluster instead of one node; redis_url (if set) then only lends its credentials, db and TLS.
+        sentinels: { type: 'array', items: redisNode },
+        sentinel_name: { type: 'string', minLength: 1 },
+        sentinel_password: { type: 'string' },
+        cluster_nodes: { type: 'array', items: redisNode },
       },
     },
     auth: {

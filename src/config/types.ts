@@ -1,4 +1,6 @@
+import type { CacheSettings } from '../cache/cache-settings.js';
 import type { ProviderKind } from '../core/types.js';
+import type { GuardrailSettings } from '../guardrails/guardrail-settings.js';
 
 /** USD per 1M tokens. */
 export interface PriceConfig {
@@ -42,6 +44,9 @@ export interface ModelGroupConfig {
   deadline_ms?: number;
   fallbacks: string[];
   deployments: DeploymentConfig[];
+  /** Exact-match response cache; absent: none. */
+  cache?: CacheSettings;
+  guardrails?: GuardrailSettings;
 }
 
 export interface ProviderConfig {
@@ -123,6 +128,24 @@ export interface LedgerConfig {
   dedupe_ttl_s: number;
 }
 
+export interface RedisNodeConfig {
+  host: string;
+  port: number;
+}
+
+/** Where shared state lives: one Redis node (`redis_url`), a Sentinel set, or a Cluster; none: process memory. */
+export interface StoreConfig {
+  /** `redis://[user:password@]host:port[/db]` (`rediss://` for TLS); with Sentinel or Cluster only its credentials, db and TLS are used. */
+  redis_url: string;
+  key_prefix: string;
+  sentinels?: RedisNodeConfig[];
+  /** The master's name as the sentinels know it. */
+  sentinel_name?: string;
+  /** Password of the sentinels themselves (the master's comes from `redis_url`). */
+  sentinel_password?: string;
+  cluster_nodes?: RedisNodeConfig[];
+}
+
 export interface GatewayConfig {
   server: {
     host: string;
@@ -132,7 +155,7 @@ export interface GatewayConfig {
     shutdown_grace_ms: number;
     log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   };
-  store: { redis_url: string; key_prefix: string };
+  store: StoreConfig;
   auth: {
     master_key: string;
     require_keys: boolean;

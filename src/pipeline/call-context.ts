@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Caller } from '../core/caller.js';
 import type { Balancer } from '../routing/balancer.js';
-import type { Ledger } from '../usage/ledger.js';
+import type { Ledger, LedgerRecord } from '../usage/ledger.js';
 import type { ModelRegistry } from './model-registry.js';
 
 /** The long-lived parts every call uses, built once per app. */
@@ -24,4 +24,6 @@ export interface CallContext {
   /** Epoch ms when the request arrived. */
   startedAt: number;
   log: FastifyBaseLogger;
+  /** Set by the guardrail and cache stages before the call runs; copied into its ledger record. */
+  notes?: Pick<LedgerRecord, 'guardrails' | 'cache_status'>;
 }

@@ -86,6 +86,7 @@ export function writeLedger(ctx: CallContext, model: string | null, fields: Part
     attempts: 0,
     tags: ctx.tags,
     cache_hit: false,
+    ...ctx.notes,
     ...fields,
   });
 }

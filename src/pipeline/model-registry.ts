@@ -46,30 +46,50 @@ export class ModelRegistry {
   readonly disabledProviders: string[] = [];
   private readonly groups = new Map<string, ModelGroup>();
   private readonly direct = new Map<string, ModelGroup>();
+  /** Provider settings and deployment settings as built, so a successor can tell what changed. */
+  private readonly providerSignatures = new Map<string, string>();
+  private readonly deploymentSignatures = new Map<string, { signature: string; deployment: Deployment }>();
 
-  constructor(config: GatewayConfig) {
+  /**
+   * `previous`: the registry this one replaces at run time. Its adapter is reused for each
+   * provider whose settings did not change, and its deployment object for each deployment that
+   * did not change at all, so the balancer's state for it (latency, health, limits) carries over.
+   */
+  constructor(config: GatewayConfig, previous?: ModelRegistry) {
     for (const [name, provider] of Object.entries(config.providers)) {
       if (needsApiKey(provider) && !provider.api_key) {
         this.disabledProviders.push(name);
         continue;
       }
-      this.adapters.set(name, createAdapter(name, provider));
+      const signature = JSON.stringify(provider);
+      const reused = previous?.providerSignatures.get(name) === signature ? previous.adapters.get(name) : undefined;
+      this.adapters.set(name, reused ?? createAdapter(name, provider));
+      this.providerSignatures.set(name, signature);
     }
     for (const group of config.models) {
       const deployments: Deployment[] = [];
       group.deployments.forEach((d, index) => {
         const adapter = this.adapters.get(d.provider);
         if (!adapter) return;
-        deployments.push({
-          id: `${group.name}/${index}`,
-          provider: d.provider,
-          adapter,
-          model: d.model,
-          weight: d.weight,
-          pricing: resolvePrice(d.model, d.price, adapter.kind === 'mock'),
-          limits: d.limits,
-          timeoutMs: d.timeout_ms ?? group.timeout_ms,
-        });
+        const id = `${group.name}/${index}`;
+        const timeoutMs = d.timeout_ms ?? group.timeout_ms;
+        const signature = JSON.stringify([d, timeoutMs]);
+        const prior = previous?.deploymentSignatures.get(id);
+        const deployment =
+          prior && prior.signature === signature && prior.deployment.adapter === adapter
+            ? prior.deployment
+            : {
+                id,
+                provider: d.provider,
+                adapter,
+                model: d.model,
+                weight: d.weight,
+                pricing: resolvePrice(d.model, d.price, adapter.kind === 'mock'),
+                limits: d.limits,
+                timeoutMs,
+              };
+        this.deploymentSignatures.set(id, { signature, deployment });
+        deployments.push(deployment);
       });
       if (deployments.length === 0) continue;
       this.groups.set(group.name, {

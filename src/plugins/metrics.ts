@@ -104,6 +104,11 @@ export class GatewayMetrics {
   private readonly upstreamErrors = new Family(['provider', 'code'], counter);
   private readonly latency = new Family(['route', 'model', 'provider'], () => ({ counts: new Array<number>(LATENCY_BUCKETS_S.length + 1).fill(0), sum: 0, count: 0 }));
   private readonly ttft = new Family(['model', 'provider'], () => ({ counts: new Array<number>(TTFT_BUCKETS_S.length + 1).fill(0), sum: 0, count: 0 }));
+  private readonly cacheRequests = new Family(['model', 'result'], counter);
+  /** nano-USD, rendered as USD. */
+  private readonly cacheSaved = new Family(['model'], counter);
+  private readonly guardrailRefusals = new Family(['model', 'rule'], counter);
+  private readonly guardrailRedactions = new Family(['model', 'rule'], counter);
 
   constructor(private readonly ledgerStats: () => LedgerStats | undefined = () => undefined) {}
 
@@ -119,6 +124,19 @@ export class GatewayMetrics {
     observeHistogram(this.latency.get([record.route, model, provider]), LATENCY_BUCKETS_S, record.latency_ms / 1000);
     if (record.ttft_ms !== null) observeHistogram(this.ttft.get([model, provider]), TTFT_BUCKETS_S, record.ttft_ms / 1000);
     if (record.provider && record.error_code?.startsWith('upstream_')) this.upstreamErrors.get([record.provider, record.error_code]).value += 1;
+    if (record.cache_status) this.cacheRequests.get([model, record.cache_status]).value += 1;
+    if (record.saved_cost_nano_usd) this.cacheSaved.get([model]).value += record.saved_cost_nano_usd;
+    if (record.guardrails) this.observeGuardrails(model, record.guardrails, record.error_code === 'guardrail_violation');
+  }
+
+  /** A refused call's last rule is the one that refused it; the rules of a call that went on redacted. */
+  private observeGuardrails(model: string, rules: readonly string[], refused: boolean): void {
+    if (refused) {
+      const rule = rules[rules.length - 1];
+      if (rule) this.guardrailRefusals.get([model, rule]).value += 1;
+      return;
+    }
+    for (const rule of rules) this.guardrailRedactions.get([model, rule]).value += 1;
   }
 
   render(): string {
@@ -129,6 +147,10 @@ export class GatewayMetrics {
     renderHistogram(out, 'konnect_request_duration_seconds', 'Time from request to last byte of an AI call.', this.latency, LATENCY_BUCKETS_S);
     renderHistogram(out, 'konnect_ttft_seconds', 'Time to first token of streamed calls.', this.ttft, TTFT_BUCKETS_S);
     renderCounter(out, 'konnect_upstream_errors_total', 'Calls that ended on an upstream error, by provider and error code.', 'counter', this.upstreamErrors);
+    renderCounter(out, 'konnect_cache_requests_total', 'Calls to model groups or prompts with a response cache, by result (hit, miss, bypass).', 'counter', this.cacheRequests);
+    renderCounter(out, 'konnect_cache_saved_usd_total', 'What the answers served from the response cache cost when they were fetched, USD.', 'counter', this.cacheSaved, 1e9);
+    renderCounter(out, 'konnect_guardrail_refusals_total', 'Calls refused by a guardrail, by the rule that refused them.', 'counter', this.guardrailRefusals);
+    renderCounter(out, 'konnect_guardrail_redactions_total', 'Calls whose messages were redacted before the provider saw them, by kind of data.', 'counter', this.guardrailRedactions);
     const stats = this.ledgerStats();
     if (stats) {
       out.push(

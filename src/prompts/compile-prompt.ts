@@ -5,6 +5,7 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import ajvFormats from 'ajv-formats';
+import { compileGuardrails, guardrailFaults } from '../guardrails/compile-guardrails.js';
 import { promptFileSchema } from './prompt-schema.js';
 import type { Prompt, PromptSource, PromptSpec } from './prompt-types.js';
 import { parseTemplate } from './template.js';
@@ -84,8 +85,10 @@ export function createPromptCompiler(): PromptCompiler {
         }
         return { role: message.role, template };
       });
+      faults.push(...guardrailFaults(spec.guardrails, '/guardrails'));
       if (faults.length > 0 || !validateInput) return { ok: false, faults };
-      const prompt: Prompt = { spec: Object.freeze(spec), source, route: routeOf(spec), templates, validateInput, validateOutput };
+      const guardrails = compileGuardrails(spec.guardrails, `prompt '${spec.name}'`);
+      const prompt: Prompt = { spec: Object.freeze(spec), source, route: routeOf(spec), templates, validateInput, validateOutput, guardrails };
       return { ok: true, prompt };
     },
   };

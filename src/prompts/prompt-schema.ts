@@ -1,4 +1,6 @@
 /** JSON Schema of a prompt file; Ajv fills the defaults (version 1, text output, no approval). */
+import { cacheSettingsSchema } from '../cache/cache-settings.js';
+import { guardrailSettingsSchema } from '../guardrails/guardrail-settings.js';
 
 export const PROMPT_NAME = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 // Relative to /prompts/ or under it; no `@` (it introduces a version) and no `..` steps.
@@ -54,5 +56,7 @@ export const promptFileSchema = {
       then: { required: ['schema'] },
     },
     approval: { enum: ['none', 'required'], default: 'none' },
+    cache: cacheSettingsSchema,
+    guardrails: guardrailSettingsSchema,
   },
 } as const;

@@ -1,4 +1,7 @@
 import type { ValidateFunction } from 'ajv';
+import type { CacheSettings } from '../cache/cache-settings.js';
+import type { GuardrailPolicy } from '../guardrails/compile-guardrails.js';
+import type { GuardrailSettings } from '../guardrails/guardrail-settings.js';
 import type { Template } from './template.js';
 
 export type PromptRole = 'system' | 'developer' | 'user' | 'assistant';
@@ -32,6 +35,10 @@ export interface PromptSpec {
   params?: PromptParams;
   output: PromptOutput;
   approval: 'none' | 'required';
+  /** The prompt's own response cache (namespace per name and version); absent: its model group's. */
+  cache?: CacheSettings;
+  /** Applied before the model group's guardrails. */
+  guardrails?: GuardrailSettings;
 }
 
 /** Where a prompt was read from: a file in the prompts dir, or the shared store (admin API). */
@@ -47,6 +54,8 @@ export interface Prompt {
   readonly validateInput: ValidateFunction;
   /** Present for `output: { type: json }`. */
   readonly validateOutput?: ValidateFunction;
+  /** Compiled `guardrails:`; absent when the file turns none on. */
+  readonly guardrails?: GuardrailPolicy;
 }
 
 /** A prompt file (or stored prompt) that could not be used, and why. */

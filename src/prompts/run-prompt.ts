@@ -3,7 +3,7 @@
  * retries, ledger) and, for JSON output, checks the answer and asks once for a repair.
  */
 import { GatewayError } from '../core/errors.js';
-import type { ChatMessage, ChatRequest, Usage } from '../core/types.js';
+import type { ChatMessage, ChatRequest, ChatResponse, Usage } from '../core/types.js';
 import type { CallContext } from '../pipeline/call-context.js';
 import { CallFailed, completeChat, type CompletedChat } from '../pipeline/chat-call.js';
 import type { Deployment, ModelGroup } from '../pipeline/model-registry.js';
@@ -19,7 +19,11 @@ export interface PromptAnswer {
   costNanoUsd: number;
   attempts: number;
   deployment: Deployment;
+  /** The provider name of `deployment`. */
+  provider: string;
   upstreamModel: string;
+  /** The answer the output was read from (the repaired one after a repair). */
+  response: ChatResponse;
 }
 
 export function renderMessages(prompt: Prompt, values: unknown): ChatMessage[] {
@@ -54,7 +58,9 @@ export async function runPrompt(ctx: CallContext, group: ModelGroup, prompt: Pro
     costNanoUsd: done.costNanoUsd + (before?.costNanoUsd ?? 0),
     attempts: done.attempts + (before?.attempts ?? 0),
     deployment: done.deployment,
+    provider: done.deployment.provider,
     upstreamModel: done.response.model || done.deployment.model,
+    response: done.response,
   });
   const validate = prompt.validateOutput;
   if (!validate) return totals(first, answerText(first) ?? '');

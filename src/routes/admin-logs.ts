@@ -32,6 +32,9 @@ export function toLogEntry(record: LedgerRecord) {
     attempts: record.attempts,
     tags: record.tags,
     cache_hit: record.cache_hit,
+    cache_status: record.cache_status ?? null,
+    saved_cost_usd: (record.saved_cost_nano_usd ?? 0) / 1e9,
+    guardrails: record.guardrails ?? [],
   };
 }
 

@@ -1,6 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { planCache } from '../cache/cache-plan.js';
+import { replyCachedChat } from '../cache/reply-cached-chat.js';
+import { streamThroughCache, type StreamObserver } from '../cache/serve-cached.js';
 import { GatewayError, toErrorBody } from '../core/errors.js';
 import type { ChatRequest } from '../core/types.js';
+import { guardRequest } from '../guardrails/guard-request.js';
+import { gatewayHeaders } from '../http/gateway-headers.js';
 import { ChunkEncoder, DONE_FRAME, toOpenAICompletion } from '../http/openai-format.js';
 import { SseWriter } from '../http/sse-writer.js';
 import type { CallContext } from '../pipeline/call-context.js';
@@ -10,15 +15,7 @@ import { nanoToUsd } from '../usage/pricing.js';
 import { chatBodySchema } from './chat-schema.js';
 import { checkChatRequest } from './check-chat-request.js';
 
-/** Response headers every AI answer carries (DESIGN.md, HTTP surface). */
-export function gatewayHeaders(ctx: CallContext, provider: string, model: string, attempts: number): Record<string, string> {
-  return {
-    'x-request-id': ctx.requestId,
-    'x-gateway-provider': provider,
-    'x-gateway-model': model,
-    'x-gateway-attempts': String(attempts),
-  };
-}
+export { gatewayHeaders };
 
 function failedHeaders(reply: FastifyReply, failure: CallFailed): void {
   reply.header('x-gateway-attempts', String(failure.attempts));
@@ -54,7 +51,7 @@ export async function replyChat(ctx: CallContext, reply: FastifyReply, group: Mo
  * Streams a chat answer as OpenAI SSE. Failover happens while opening; once the headers are
  * out, an upstream failure ends the stream with one error event and no `[DONE]`.
  */
-export async function replyChatStream(ctx: CallContext, reply: FastifyReply, group: ModelGroup, req: ChatRequest): Promise<void> {
+export async function replyChatStream(ctx: CallContext, reply: FastifyReply, group: ModelGroup, req: ChatRequest, observer?: StreamObserver): Promise<void> {
   let opened;
   try {
     opened = await openChatStream(ctx, group, req);
@@ -68,11 +65,15 @@ export async function replyChatStream(ctx: CallContext, reply: FastifyReply, gro
   writer.open(gatewayHeaders(ctx, opened.deployment.provider, encoder.upstreamModel, opened.attempts));
   const includeUsage = req.stream_options?.include_usage === true;
   try {
-    for (const chunk of opened.buffered) await writer.write(encoder.encode(chunk));
+    for (const chunk of opened.buffered) {
+      observer?.onChunk(chunk);
+      await writer.write(encoder.encode(chunk));
+    }
     for (;;) {
       const next = await opened.rest.next();
       if (next.done) break;
       opened.signal.touch();
+      observer?.onChunk(next.value);
       const pending = writer.write(encoder.encode(next.value));
       if (pending) await pending;
       if (writer.isClosed) break;
@@ -85,6 +86,7 @@ export async function replyChatStream(ctx: CallContext, reply: FastifyReply, gro
       return;
     }
     const outcome = opened.finish({ status: 200, reported: encoder.usage, producedText: encoder.producedText, upstreamModel: encoder.upstreamModel });
+    observer?.onComplete(outcome, encoder.upstreamModel);
     writer.end(includeUsage ? encoder.usageFrame(outcome.usage) + DONE_FRAME : DONE_FRAME);
   } catch (err) {
     const failure = asClientError(err);
@@ -122,7 +124,19 @@ export function registerChatCompletions(app: FastifyInstance, makeContext: Conte
         param: 'model',
       });
     }
-    if (req.stream) return replyChatStream(ctx, reply, group, req);
-    return replyChat(ctx, reply, group, req);
+    const policies = app.gateway.policies.forGroup(group.name);
+    const sent = guardRequest(ctx, group.name, policies.guardrails, req);
+    if (policies.cache) {
+      const plan = planCache(policies.cache, group.name, sent, request.headers['cache-control']);
+      const includeUsage = sent.stream_options?.include_usage === true;
+      if (sent.stream) return streamThroughCache(ctx, reply, app.gateway.cache, plan, group.name, includeUsage, (observer) => replyChatStream(ctx, reply, group, sent, observer));
+      try {
+        return await replyCachedChat(ctx, reply, app.gateway.cache, plan, group, sent);
+      } catch (err) {
+        rethrowFailure(reply, err);
+      }
+    }
+    if (sent.stream) return replyChatStream(ctx, reply, group, sent);
+    return replyChat(ctx, reply, group, sent);
   });
 }

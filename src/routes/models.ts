@@ -3,8 +3,9 @@ import { mayUse } from '../access/permissions.js';
 import type { ModelRegistry } from '../pipeline/model-registry.js';
 
 /** `GET /v1/models`: the model groups, then each provider's models reachable as `provider/model`; only those the caller may use. */
-export function registerModels(app: FastifyInstance, registry: ModelRegistry, startedAt: number): void {
+export function registerModels(app: FastifyInstance, registryOf: () => ModelRegistry, startedAt: number): void {
   app.get('/v1/models', async (request) => {
+    const registry = registryOf();
     const created = Math.floor(startedAt / 1000);
     const seen = new Set<string>();
     const data: Array<{ id: string; object: 'model'; created: number; owned_by: string }> = [];

@@ -6,7 +6,12 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { mayUse } from '../access/permissions.js';
+import { planCache } from '../cache/cache-plan.js';
+import { runPromptThroughCache, type PromptResult } from '../cache/cached-prompt.js';
+import { streamThroughCache } from '../cache/serve-cached.js';
 import { GatewayError } from '../core/errors.js';
+import type { ChatRequest } from '../core/types.js';
+import { guardRequest } from '../guardrails/guard-request.js';
 import { toOpenAIUsage } from '../http/openai-format.js';
 import { refuseWithoutSubscriptions, type ApprovalCheck } from '../prompts/approval.js';
 import { inputError } from '../prompts/input-error.js';
@@ -38,13 +43,13 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 export async function registerPrompts(app: FastifyInstance, makeContext: ContextFactory, options: PromptRouteOptions = {}): Promise<void> {
-  const { config, redis, registry: models } = app.gateway;
+  const { config, redis } = app.gateway;
   const catalog = await PromptCatalog.start({
     dir: config.prompts.dir,
     redis,
     keyPrefix: config.store.key_prefix,
     log: app.log.child({ module: 'prompts' }),
-    hasModel: (name) => models.resolve(name) !== undefined,
+    hasModel: (name) => app.gateway.registry.resolve(name) !== undefined,
     debounceMs: options.reloadDebounceMs,
   });
   app.addHook('onClose', () => catalog.close());
@@ -72,30 +77,37 @@ export async function registerPrompts(app: FastifyInstance, makeContext: Context
         param: 'stream',
       });
     }
-    const group = models.resolve(spec.model);
+    // The context holds the config snapshot the whole call runs on.
+    const ctx = makeContext(request, reply, `prompt:${spec.name}`);
+    const group = ctx.services.registry.resolve(spec.model);
     if (!group) {
       throw new GatewayError('service_unavailable', `prompt '${spec.name}' uses model '${spec.model}', which is not available on this gateway`);
     }
 
-    const ctx = makeContext(request, reply, `prompt:${spec.name}`);
-    const req = buildPromptRequest(prompt, values);
-    if (stream) return replyChatStream(ctx, reply, group, { ...req, stream: true, stream_options: { include_usage: true } });
+    const policies = app.gateway.policies.forPrompt(prompt, group.name);
+    const req = guardRequest(ctx, group.name, policies.guardrails, buildPromptRequest(prompt, values));
+    const plan = policies.cache && planCache(policies.cache, group.name, req, request.headers['cache-control']);
+    if (stream) {
+      const streamed: ChatRequest = { ...req, stream: true, stream_options: { include_usage: true } };
+      if (plan) return streamThroughCache(ctx, reply, app.gateway.cache, plan, group.name, true, (observer) => replyChatStream(ctx, reply, group, streamed, observer));
+      return replyChatStream(ctx, reply, group, streamed);
+    }
 
-    let answer;
+    let answer: PromptResult;
     try {
-      answer = await runPrompt(ctx, group, prompt, req);
+      answer = plan ? await runPromptThroughCache(ctx, reply, app.gateway.cache, plan, group, prompt, req) : await runPrompt(ctx, group, prompt, req);
     } catch (err) {
       rethrowFailure(reply, err);
     }
     const cost = nanoToUsd(answer.costNanoUsd);
-    reply.headers(gatewayHeaders(ctx, answer.deployment.provider, answer.upstreamModel, answer.attempts));
+    reply.headers(gatewayHeaders(ctx, answer.provider, answer.upstreamModel, answer.attempts));
     reply.header('x-gateway-cost-usd', cost.toFixed(9));
     return {
       id: `prompt-${ctx.requestId}`,
       prompt: spec.name,
       version: spec.version,
       model: answer.upstreamModel,
-      provider: answer.deployment.provider,
+      provider: answer.provider,
       output: answer.output,
       usage: toOpenAIUsage(answer.usage),
       cost_usd: cost,

@@ -4,17 +4,24 @@
  * Everything lives in one encapsulated plugin so its choices stay here: request bodies of any
  * type pass through as the raw stream (no JSON parsing, no buffering), and reply-from's pool
  * is only used by these routes.
+ *
+ * Services change at run time (the control plane), so there is one catch-all route that finds
+ * the service by prefix in the current config snapshot, read once per request; the gateway's
+ * own routes are more specific and always win. A path no service claims gets the usual 404.
  */
 import replyFrom from '@fastify/reply-from';
-import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
-import { compileService } from '../services/compile-service.js';
-import { startHealthChecks, type HealthChecker } from '../services/active-health.js';
-import { createServiceHandler } from '../services/forward-call.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
+import type { ServiceEntry, ServiceTable } from '../control/service-table.js';
 
-export async function registerServices(app: FastifyInstance): Promise<void> {
-  const { config, ledger } = app.gateway;
-  if (config.services.length === 0) return;
-  const services = config.services.map((service, i) => compileService(service, i, { defaultBodyLimitMb: config.server.body_limit_mb }));
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The service a catch-all request was routed to; null when none claims its path. */
+    routedService: ServiceEntry | null;
+  }
+}
+
+export async function registerServices(app: FastifyInstance, currentServices: () => ServiceTable): Promise<void> {
+  const { access } = app.gateway;
 
   await app.register(async (scope) => {
     await scope.register(replyFrom, {
@@ -32,21 +39,29 @@ export async function registerServices(app: FastifyInstance): Promise<void> {
     // The body stays the client's stream; forward-call pulls from it as the upstream takes it.
     scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     scope.decorateRequest('serviceCall', null);
+    scope.decorateRequest('routedService', null);
 
-    const checkers: HealthChecker[] = [];
-    for (const service of services) {
-      const handler = createServiceHandler(service, ledger);
-      // The access stage (src/access/register-access.ts) hooks every route carrying `access`:
-      // it identifies the caller, checks the key may use this service, and applies rate limits
-      // and budgets before anything is sent upstream.
-      const routeOptions: RouteShorthandOptions = { config: { access: { service: service.name } } };
-      scope.all(service.path.prefix || '/', routeOptions, handler);
-      scope.all(`${service.path.prefix}/*`, routeOptions, handler);
-      const check = service.config.health.check;
-      if (check) checkers.push(startHealthChecks(service.name, service.pool, check, app.log));
-    }
-    scope.addHook('onClose', async () => {
-      for (const checker of checkers) checker.stop();
+    // The access stage as src/access/register-access.ts applies it to routes carrying `access`,
+    // with the service known only once the path is matched: identify the caller, check the key
+    // may use this service, apply rate limits and budgets before anything is sent upstream.
+    const route = async (request: FastifyRequest) => {
+      // The router's wildcard is the decoded path, as the per-prefix routes used to match it.
+      const service = currentServices().find(`/${(request.params as { '*': string })['*']}`) ?? null;
+      request.routedService = service;
+      if (service) await access.identify(request);
+    };
+    const admit = async (request: FastifyRequest, reply: FastifyReply) => {
+      const service = request.routedService;
+      if (service) await access.admit(request, reply, { resource: { kind: 'services', name: service.name } });
+    };
+    const release: onResponseHookHandler = (request, _reply, done) => {
+      if (request.routedService) access.release(request.id);
+      done();
+    };
+    scope.all('/*', { onRequest: route, preHandler: admit, onResponse: release }, (request, reply) => {
+      const service = request.routedService;
+      if (!service) return reply.callNotFound();
+      return service.handle(request, reply);
     });
   });
 }

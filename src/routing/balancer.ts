@@ -123,8 +123,14 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
     options.onError?.(err);
   };
   const keyPrefix = options.keyPrefix ?? '';
-  // Configured deployments only, so bounded by the config.
-  const states = new Map<string, DeploymentState>();
+  // Keyed by the deployment object: a config swap that changes a deployment gives it fresh state
+  // (limits, latency, health) while attempts still running on the old one settle against theirs;
+  // unchanged deployments keep their object across swaps (ModelRegistry reuses it), so their state.
+  const states = new WeakMap<Deployment, DeploymentState>();
+  // The newest state per deployment id, for cooldowns other instances announce by id; and
+  // cooldowns announced for ids this instance has not used yet, applied when it first does.
+  const latest = new Map<string, DeploymentState>();
+  const announced = new Map<string, number>();
   // `provider/model` names are the client's choice: one deployment, nothing to balance, and no
   // state kept per name (a stream of odd names must not grow memory).
   const direct = new WeakSet<Deployment>();
@@ -132,15 +138,25 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
 
   const redisGates: RedisGates | undefined = options.redis ? createRedisGates(options.redis, keyPrefix, onError) : undefined;
   const sync: CooldownSync | undefined = options.redis
-    ? createRedisCooldownSync(options.redis, keyPrefix, (id, until) => stateOf(id).health.applyRemote(until), onError)
+    ? createRedisCooldownSync(options.redis, keyPrefix, (id, until) => {
+        const state = latest.get(id);
+        if (state) state.health.applyRemote(until);
+        else announced.set(id, until);
+      }, onError)
     : undefined;
 
-  function stateOf(id: string): DeploymentState {
-    let state = states.get(id);
+  function stateOf(deployment: Deployment): DeploymentState {
+    let state = states.get(deployment);
     if (!state) {
       state = { stats: new DeploymentStats(), health: new DeploymentHealth(policy), slots: 0 };
-      states.set(id, state);
-      sync?.load(id);
+      states.set(deployment, state);
+      latest.set(deployment.id, state);
+      const until = announced.get(deployment.id);
+      if (until !== undefined) {
+        announced.delete(deployment.id);
+        state.health.applyRemote(until);
+      }
+      sync?.load(deployment.id);
     }
     return state;
   }
@@ -161,8 +177,8 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
     return {
       random,
       exploration,
-      latencyOf: (d) => stateOf(d.id).stats.latencyFor(stream),
-      inFlightOf: (d) => stateOf(d.id).stats.inFlight,
+      latencyOf: (d) => stateOf(d).stats.latencyFor(stream),
+      inFlightOf: (d) => stateOf(d).stats.inFlight,
       // An unknown price must not look free; among unknowns, weight decides.
       costOf: (d) => (d.pricing.known ? estimateCost(d.pricing.price, estimateOf(req)) : Number.MAX_VALUE),
     };
@@ -177,7 +193,7 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
     const fresh: Deployment[] = [];
     const again: Deployment[] = [];
     for (const d of group.deployments) {
-      const health = stateOf(d.id).health;
+      const health = stateOf(d).health;
       if (!anyHealth && !health.canTake(now)) continue;
       if (!tried.has(d.id)) fresh.push(d);
       else if (health.blockedUntil(now) === undefined) again.push(d);
@@ -208,14 +224,14 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
   /** Earliest end of a `retry-after` block in the group (cooldowns are not waited for: they wait for a probe). */
   function soonestUnblock(group: ModelGroup, now: number): number {
     let soonest = Infinity;
-    for (const d of group.deployments) soonest = Math.min(soonest, stateOf(d.id).health.blockedUntil(now) ?? Infinity);
+    for (const d of group.deployments) soonest = Math.min(soonest, stateOf(d).health.blockedUntil(now) ?? Infinity);
     return soonest;
   }
 
   async function shortestRetryAfter(deployments: readonly Deployment[]): Promise<number> {
     let shortest = Infinity;
     for (const d of deployments) {
-      const gate = stateOf(d.id).gate;
+      const gate = stateOf(d).gate;
       if (gate) shortest = Math.min(shortest, await gate.retryAfterMs());
     }
     return Number.isFinite(shortest) ? shortest : 1000;
@@ -250,7 +266,7 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
         inputs ??= inputsFor(req);
         while (candidates.length > 0) {
           const deployment = pickDeployment(group.strategy, candidates, inputs)!;
-          const state = stateOf(deployment.id);
+          const state = stateOf(deployment);
           if (await takeRoom(deployment, state, req, options)) {
             // The gate may have waited on Redis, and a probe may have gone out meanwhile.
             if (panic || state.health.canTake(clock())) {
@@ -264,7 +280,7 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
         }
         if (signal.aborted) throw signal.reason;
         if (clock() >= waitUntil) {
-          const limited = group.deployments.filter((d) => stateOf(d.id).gate);
+          const limited = group.deployments.filter((d) => stateOf(d).gate);
           throw new GatewayError('rate_limit_exceeded', `every deployment of '${group.name}' is at its rate limit`, {
             retryAfter: retryAfterSeconds(await shortestRetryAfter(limited)),
           });
@@ -278,7 +294,7 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
 
     finished(report) {
       if (direct.has(report.deployment)) return;
-      const state = stateOf(report.deployment.id);
+      const state = stateOf(report.deployment);
       state.stats.inFlight = Math.max(0, state.stats.inFlight - 1);
       giveRoomBack(state, report.tokens);
       const outcome = classifyAttempt(report);
@@ -306,7 +322,7 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
     },
 
     status(deployment) {
-      const { stats, health } = stateOf(deployment.id);
+      const { stats, health } = stateOf(deployment);
       const now = clock();
       const state = health.state(now);
       return {

@@ -27,6 +27,10 @@ export interface UsageCounters {
   ttft_ms_sum: number;
   /** Records with a time to first token (streams). */
   ttft_count: number;
+  /** Calls answered from the response cache. */
+  cache_hits: number;
+  /** What those answers cost when they were fetched, nano-USD. */
+  saved_cost_nano_usd: number;
 }
 
 export interface UsageQuery {
@@ -88,6 +92,8 @@ export function emptyCounters(): UsageCounters {
     latency_ms_sum: 0,
     ttft_ms_sum: 0,
     ttft_count: 0,
+    cache_hits: 0,
+    saved_cost_nano_usd: 0,
   };
 }
 
@@ -104,6 +110,8 @@ export function addRecord(into: UsageCounters, record: LedgerRecord): void {
     into.ttft_ms_sum += Math.round(record.ttft_ms);
     into.ttft_count += 1;
   }
+  if (record.cache_hit) into.cache_hits += 1;
+  if (record.saved_cost_nano_usd) into.saved_cost_nano_usd += Math.round(record.saved_cost_nano_usd);
 }
 
 export function addCounters(into: UsageCounters, from: UsageCounters): void {
@@ -116,6 +124,8 @@ export function addCounters(into: UsageCounters, from: UsageCounters): void {
   into.latency_ms_sum += from.latency_ms_sum;
   into.ttft_ms_sum += from.ttft_ms_sum;
   into.ttft_count += from.ttft_count;
+  into.cache_hits += from.cache_hits;
+  into.saved_cost_nano_usd += from.saved_cost_nano_usd;
 }
 
 /** The stored dimension tuple, in a fixed order; `day`/`hour` come from the bucket. */

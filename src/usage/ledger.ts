@@ -35,6 +35,12 @@ export interface LedgerRecord {
   attempts: number;
   tags: string[];
   cache_hit: boolean;
+  /** Calls of a model group or prompt with a response cache: what the cache did. */
+  cache_status?: 'hit' | 'miss' | 'bypass';
+  /** Cache hits: what the answer cost when it was fetched, nano-USD (the hit itself costs 0). */
+  saved_cost_nano_usd?: number;
+  /** Guardrail rules that fired (`pii:email`, `deny:1`, `max_input_tokens`), never the matched values. */
+  guardrails?: string[];
   /** The error code when status >= 400. */
   error_code?: string;
   /** Service calls only: request body bytes sent upstream. */

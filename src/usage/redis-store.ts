@@ -42,7 +42,7 @@ export interface RedisStoreOptions {
 }
 
 /** Counter codes: the last character of a hash field. Order matches COUNTER_FIELDS. */
-const COUNTER_CODES = 'rEpckCltn';
+const COUNTER_CODES = 'rEpckCltnhs';
 const COUNTER_FIELDS: readonly (keyof UsageCounters)[] = [
   'requests',
   'errors',
@@ -53,11 +53,13 @@ const COUNTER_FIELDS: readonly (keyof UsageCounters)[] = [
   'latency_ms_sum',
   'ttft_ms_sum',
   'ttft_count',
+  'cache_hits',
+  'saved_cost_nano_usd',
 ];
 
 // KEYS: [seen, log, hour hash 1..m]. ARGV: seen TTL, log MAXLEN, log MINID ('0': none),
 // hash TTL ('0': none), aggregate count, log count, then per aggregate (KEYS index, tuple,
-// 9 counters), then one record JSON per log entry. Zero counters are skipped: a missing
+// one value per counter code), then one record JSON per log entry. Zero counters are skipped: a missing
 // field reads as 0.
 const WRITE_BATCH = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
@@ -68,11 +70,11 @@ local i = 7
 for _ = 1, aggs do
   local key = KEYS[tonumber(ARGV[i])]
   local tuple = ARGV[i + 1]
-  for c = 1, 9 do
+  for c = 1, #codes do
     local v = ARGV[i + 1 + c]
     if v ~= '0' then redis.call('HINCRBY', key, tuple .. string.sub(codes, c, c), v) end
   end
-  i = i + 11
+  i = i + 2 + #codes
 end
 for _ = 1, logs do
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'r', ARGV[i])

@@ -16,6 +16,10 @@ export interface UsageMetrics {
   latency_ms_avg: number;
   /** null when no call in the group streamed. */
   ttft_ms_avg: number | null;
+  /** Calls answered from the response cache (cost 0). */
+  cache_hits: number;
+  /** What the cached answers cost when they were fetched. */
+  saved_cost_usd: number;
 }
 
 export type UsageReportRow = Partial<Record<UsageDimension, string | null>> & UsageMetrics;
@@ -39,6 +43,8 @@ const METRIC_COLUMNS: readonly (keyof UsageMetrics)[] = [
   'cost_usd',
   'latency_ms_avg',
   'ttft_ms_avg',
+  'cache_hits',
+  'saved_cost_usd',
 ];
 
 const round1 = (value: number) => Math.round(value * 10) / 10;
@@ -54,6 +60,8 @@ function toMetrics(c: UsageCounters): UsageMetrics {
     cost_usd: c.cost_nano_usd / 1e9,
     latency_ms_avg: c.requests > 0 ? round1(c.latency_ms_sum / c.requests) : 0,
     ttft_ms_avg: c.ttft_count > 0 ? round1(c.ttft_ms_sum / c.ttft_count) : null,
+    cache_hits: c.cache_hits,
+    saved_cost_usd: c.saved_cost_nano_usd / 1e9,
   };
 }
 
@@ -111,7 +119,7 @@ export function usageReportCsv(report: UsageReport): string {
   for (const row of report.rows) {
     const fields = columns.map((column) => {
       // cost_usd is nano / 1e9, so rounding back recovers the exact integer.
-      if (column === 'cost_usd') return nanoToDecimal(Math.round(row.cost_usd * 1e9));
+      if (column === 'cost_usd' || column === 'saved_cost_usd') return nanoToDecimal(Math.round(row[column] * 1e9));
       return csvField(row[column as keyof UsageReportRow]);
     });
     lines.push(fields.join(','));

@@ -1,0 +1,71 @@
+// Deployments: health, cooldowns, load, latency and error rate from GET /admin/deployments,
+// refreshed every few seconds while the page is open and the tab is visible.
+import { api } from '../api.js';
+import { fmt, h, say, table } from '../dom.js';
+
+const REFRESH_MS = 5000;
+
+function state(d) {
+  if (d.state === 'healthy') return h('span', { class: 'badge ok', text: '✓ healthy' });
+  const until = d.cooldown_until ? ` until ${d.cooldown_until.slice(11, 19)} UTC` : '';
+  return h('span', { class: 'badge bad', text: `⚠ ${d.state}${until}${d.probing ? ', probing' : ''}` });
+}
+
+const limits = (l) => (l ? Object.entries(l).map(([name, value]) => `${name} ${fmt.int(value)}`).join(', ') : 'none');
+
+export function mount(root) {
+  const status = h('p', { class: 'notice', role: 'status', hidden: true });
+  const updated = h('p', { class: 'muted', id: 'deployments-updated', 'aria-live': 'off' });
+  const body = h('div');
+  root.append(
+    h('h1', { text: 'Deployments' }),
+    h('p', { class: 'lead', text: `Health as this gateway instance sees it (cooldowns are shared between instances; load and latency are per instance). Refreshed every ${REFRESH_MS / 1000} s.` }),
+    h('div', { class: 'buttons' }, h('button', { type: 'button', class: 'secondary', text: 'Refresh now', onclick: () => load() })),
+    updated,
+    status,
+    body,
+  );
+
+  let lastCooling = null;
+  async function load() {
+    let deployments;
+    try {
+      ({ deployments } = await api('/admin/deployments'));
+    } catch (err) {
+      say(status, `Could not load deployments: ${err.message}`, 'error');
+      return;
+    }
+    const cooling = deployments.filter((d) => d.state !== 'healthy').length;
+    // Announce changes in health only, not every refresh.
+    say(status, cooling === lastCooling ? status.textContent : cooling ? `${cooling} of ${deployments.length} deployments cooling down.` : `All ${deployments.length} deployments healthy.`, cooling ? 'error' : 'ok');
+    lastCooling = cooling;
+    updated.textContent = `Last updated ${new Date().toISOString().slice(11, 19)} UTC`;
+    body.replaceChildren(
+      table({
+        columns: [
+          { label: 'Deployment', key: 'id', value: (d) => d.id },
+          { label: 'Group', key: 'group', value: (d) => `${d.group} (${d.strategy})` },
+          { label: 'Provider / model', key: 'model', value: (d) => `${d.provider} / ${d.model}` },
+          { label: 'Weight', key: 'weight', numeric: true, value: (d) => d.weight },
+          { label: 'Health', key: 'state', value: state },
+          { label: 'In flight', key: 'in_flight', numeric: true, value: (d) => d.in_flight, format: fmt.int },
+          { label: 'Latency', key: 'latency_ms', numeric: true, value: (d) => d.latency_ms, format: fmt.ms },
+          { label: 'First token', key: 'ttft_ms', numeric: true, value: (d) => d.ttft_ms, format: fmt.ms },
+          { label: 'Error rate', key: 'error_rate', numeric: true, value: (d) => d.error_rate, format: fmt.pct },
+          { label: 'Recent calls', key: 'requests', numeric: true, value: (d) => d.requests, format: fmt.int },
+          { label: 'Failures', key: 'failures', numeric: true, value: (d) => d.failures, format: fmt.int },
+          { label: 'Limits', key: 'limits', value: (d) => limits(d.limits) },
+        ],
+        rows: deployments,
+        empty: 'No deployments are configured.',
+        attrs: { class: 'data', id: 'deployments-table' },
+      }),
+    );
+  }
+
+  load();
+  const timer = setInterval(() => {
+    if (document.visibilityState === 'visible') load();
+  }, REFRESH_MS);
+  return () => clearInterval(timer);
+}
