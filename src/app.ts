@@ -30,6 +30,7 @@ import { registerUi } from './routes/ui.js';
 import { registerAdminKeys } from './routes/admin-keys.js';
 import { registerAdminSubscriptions } from './routes/admin-subscriptions.js';
 import { registerAdminTeams } from './routes/admin-teams.js';
+import { registerRefusalRecording } from './usage/record-refusals.js';
 import { createGatewayLedger, describeStore } from './usage/create-ledger.js';
 import type { Ledger } from './usage/ledger.js';
 import { PolicyResolver } from './cache/call-policies.js';
@@ -170,6 +171,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   registerErrorHandling(app);
   // Before any route: the access stage attaches its hooks to /v1 and /prompts routes as they register.
   registerAccess(app, access, services.ledger);
+  registerRefusalRecording(app, services.ledger);
 
   const makeContext = (request: FastifyRequest, reply: FastifyReply, route: string): CallContext => {
     const controller = new AbortController();
@@ -180,7 +182,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
       snapshot.leave();
       if (!reply.raw.writableFinished) controller.abort(new ClientClosedError());
     });
-    return {
+    const ctx: CallContext = {
       services: snapshot.pipeline,
       requestId: request.id,
       caller: request.caller,
@@ -190,6 +192,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
       startedAt: Date.now(),
       log: request.log,
     };
+    request.callContext = ctx;
+    return ctx;
   };
 
   registerChatCompletions(app, makeContext);

@@ -26,4 +26,6 @@ export interface CallContext {
   log: FastifyBaseLogger;
   /** Set by the guardrail and cache stages before the call runs; copied into its ledger record. */
   notes?: Pick<LedgerRecord, 'guardrails' | 'cache_status'>;
+  /** Set once the call's ledger record is written, so a refusal recorder does not write a second. */
+  recorded?: boolean;
 }

@@ -6,7 +6,7 @@
 import { GatewayError, isGatewayError } from '../core/errors.js';
 import type { ChatChunk, ChatRequest, ChatResponse, Usage } from '../core/types.js';
 import { countMessageTokens, countTextTokens } from '../usage/count-tokens.js';
-import type { LedgerRecord, UsageSource } from '../usage/ledger.js';
+import { blankRecord, type LedgerRecord, type UsageSource } from '../usage/ledger.js';
 import { costNanoUsd } from '../usage/pricing.js';
 import type { AttemptSignal } from './attempt-signal.js';
 import { ClientClosedError } from './attempt-signal.js';
@@ -66,29 +66,9 @@ function responseText(res: ChatResponse): string {
 }
 
 export function writeLedger(ctx: CallContext, model: string | null, fields: Partial<LedgerRecord> & Pick<LedgerRecord, 'status'>): void {
-  ctx.services.ledger.record({
-    request_id: ctx.requestId,
-    time: ctx.startedAt,
-    key_id: ctx.caller.keyId,
-    team: ctx.caller.team,
-    route: ctx.route,
-    model,
-    provider: null,
-    upstream_model: null,
-    prompt_tokens: 0,
-    completion_tokens: 0,
-    cached_tokens: 0,
-    usage_source: 'reported',
-    cost_nano_usd: 0,
-    price_known: true,
-    latency_ms: Date.now() - ctx.startedAt,
-    ttft_ms: null,
-    attempts: 0,
-    tags: ctx.tags,
-    cache_hit: false,
-    ...ctx.notes,
-    ...fields,
-  });
+  const origin = { request_id: ctx.requestId, time: ctx.startedAt, key_id: ctx.caller.keyId, team: ctx.caller.team, route: ctx.route, tags: ctx.tags, status: fields.status };
+  ctx.recorded = true;
+  ctx.services.ledger.record({ ...blankRecord(origin), model, ...ctx.notes, ...fields });
 }
 
 function logAttemptFailure(ctx: CallContext) {

@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseTags } from '../http/gateway-tags.js';
-import type { Ledger } from '../usage/ledger.js';
+import { blankRecord, type Ledger } from '../usage/ledger.js';
 import type { CompiledService } from './compile-service.js';
 import type { RequestBody } from './request-body.js';
 import type { ServiceTarget } from './target-pool.js';
@@ -55,27 +55,18 @@ function finalStatus(call: ServiceCall, reply: FastifyReply): number {
 export function recordServiceCall(ledger: Ledger, call: ServiceCall, request: FastifyRequest, reply: FastifyReply): void {
   const status = finalStatus(call, reply);
   const finished = reply.raw.writableFinished;
-  ledger.record({
+  const origin = {
     request_id: request.id,
     time: call.startedAt,
     key_id: request.caller.keyId,
     team: request.caller.team,
     route: call.service.route,
-    model: null,
-    provider: null,
-    upstream_model: null,
-    prompt_tokens: 0,
-    completion_tokens: 0,
-    cached_tokens: 0,
-    usage_source: 'reported',
-    cost_nano_usd: 0,
-    price_known: true,
-    latency_ms: Date.now() - call.startedAt,
-    ttft_ms: null,
-    status,
-    attempts: call.tried.length,
     tags: parseTags(request.headers['x-gateway-tags']),
-    cache_hit: false,
+    status,
+  };
+  ledger.record({
+    ...blankRecord(origin),
+    attempts: call.tried.length,
     error_code: status >= 400 ? (call.errorCode ?? (status === 499 ? 'client_closed' : undefined)) : undefined,
     request_bytes: call.body?.bytes ?? 0,
     response_bytes: finished && call.declaredResponseBytes !== undefined ? call.declaredResponseBytes : call.countedResponseBytes,

@@ -106,3 +106,26 @@ export function addListener(listeners: LedgerListener[], listener: LedgerListene
     if (at >= 0) listeners.splice(at, 1);
   };
 }
+
+/** Who made a call and where it went: what every record starts from. */
+export type RecordOrigin = Pick<LedgerRecord, 'request_id' | 'time' | 'key_id' | 'team' | 'route' | 'tags' | 'status'>;
+
+/** A record with nothing used and nothing billed yet; callers spread in what they know. */
+export function blankRecord(origin: RecordOrigin, now = Date.now()): LedgerRecord {
+  return {
+    ...origin,
+    model: null,
+    provider: null,
+    upstream_model: null,
+    prompt_tokens: 0,
+    completion_tokens: 0,
+    cached_tokens: 0,
+    usage_source: 'reported',
+    cost_nano_usd: 0,
+    price_known: true,
+    latency_ms: now - origin.time,
+    ttft_ms: null,
+    attempts: 0,
+    cache_hit: false,
+  };
+}
