@@ -10,7 +10,7 @@
  * Flags: --duration <s> per scenario (default 10), --connections <n> (default 10),
  * --only <name,...>, --json <file>, --soak <s> (one long plain-chat run reporting RSS drift).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +86,11 @@ function startChild(cmd: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promi
   });
 }
 
+function build(): void {
+  const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  if (tsc.status !== 0) throw new Error('the TypeScript build failed');
+}
+
 function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -133,7 +138,7 @@ async function startGateway(name: GatewayName, upstream: string, dir: string): P
   mkdirSync(promptsDir, { recursive: true });
   writeFileSync(join(promptsDir, 'bench-echo.yaml'), BENCH_PROMPT);
   writeFileSync(file, gatewayConfig(name, upstream, redisUrl, `bench:${process.pid}:${name}:`, promptsDir));
-  const { child, match } = await startChild(['--import', 'tsx', 'src/server.ts'], { GATEWAY_CONFIG: file, PORT: '0' }, /listening at (http:\/\/127\.0\.0\.1:\d+)/);
+  const { child, match } = await startChild(['dist/src/server.js'], { GATEWAY_CONFIG: file, PORT: '0' }, /listening at (http:\/\/127\.0\.0\.1:\d+)/);
   return { child, url: match[1]! };
 }
 
@@ -229,7 +234,9 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   let nginxStop: (() => Promise<void>) | undefined;
   try {
-    const upstream = await startChild(['--import', 'tsx', 'load-tests/fake-upstream.ts'], {}, /port=(\d+)/);
+    // Measure what production runs: the compiled gateway, not the TypeScript loader.
+    build();
+    const upstream = await startChild(['dist/load-tests/fake-upstream.js'], {}, /port=(\d+)/);
     children.push(upstream.child);
     const upstreamUrl = `http://127.0.0.1:${upstream.match[1]}`;
     const gateways: Partial<Record<GatewayName, { child: ChildProcess; url: string }>> = {};

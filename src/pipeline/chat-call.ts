@@ -68,7 +68,10 @@ function responseText(res: ChatResponse): string {
 export function writeLedger(ctx: CallContext, model: string | null, fields: Partial<LedgerRecord> & Pick<LedgerRecord, 'status'>): void {
   const origin = { request_id: ctx.requestId, time: ctx.startedAt, key_id: ctx.caller.keyId, team: ctx.caller.team, route: ctx.route, tags: ctx.tags, status: fields.status };
   ctx.recorded = true;
-  ctx.services.ledger.record({ ...blankRecord(origin), model, ...ctx.notes, ...fields });
+  const record = blankRecord(origin);
+  record.model = model;
+  if (ctx.notes) Object.assign(record, ctx.notes);
+  ctx.services.ledger.record(Object.assign(record, fields));
 }
 
 function logAttemptFailure(ctx: CallContext) {

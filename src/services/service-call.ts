@@ -64,11 +64,10 @@ export function recordServiceCall(ledger: Ledger, call: ServiceCall, request: Fa
     tags: parseTags(request.headers['x-gateway-tags']),
     status,
   };
-  ledger.record({
-    ...blankRecord(origin),
-    attempts: call.tried.length,
-    error_code: status >= 400 ? (call.errorCode ?? (status === 499 ? 'client_closed' : undefined)) : undefined,
-    request_bytes: call.body?.bytes ?? 0,
-    response_bytes: finished && call.declaredResponseBytes !== undefined ? call.declaredResponseBytes : call.countedResponseBytes,
-  });
+  const record = blankRecord(origin);
+  record.attempts = call.tried.length;
+  if (status >= 400) record.error_code = call.errorCode ?? (status === 499 ? 'client_closed' : undefined);
+  record.request_bytes = call.body?.bytes ?? 0;
+  record.response_bytes = finished && call.declaredResponseBytes !== undefined ? call.declaredResponseBytes : call.countedResponseBytes;
+  ledger.record(record);
 }

@@ -110,10 +110,18 @@ export function addListener(listeners: LedgerListener[], listener: LedgerListene
 /** Who made a call and where it went: what every record starts from. */
 export type RecordOrigin = Pick<LedgerRecord, 'request_id' | 'time' | 'key_id' | 'team' | 'route' | 'tags' | 'status'>;
 
-/** A record with nothing used and nothing billed yet; callers spread in what they know. */
+/**
+ * A record with nothing used and nothing billed yet; callers then set what they know. Built
+ * as one literal with every field in a fixed order (no spreads): records are made per call,
+ * and a stable object shape keeps that cheap.
+ */
 export function blankRecord(origin: RecordOrigin, now = Date.now()): LedgerRecord {
   return {
-    ...origin,
+    request_id: origin.request_id,
+    time: origin.time,
+    key_id: origin.key_id,
+    team: origin.team,
+    route: origin.route,
     model: null,
     provider: null,
     upstream_model: null,
@@ -125,7 +133,9 @@ export function blankRecord(origin: RecordOrigin, now = Date.now()): LedgerRecor
     price_known: true,
     latency_ms: now - origin.time,
     ttft_ms: null,
+    status: origin.status,
     attempts: 0,
+    tags: origin.tags,
     cache_hit: false,
   };
 }

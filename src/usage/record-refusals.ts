@@ -44,18 +44,17 @@ export function registerRefusalRecording(app: FastifyInstance, ledger: Ledger): 
     if (!route) return;
     const body = request.body as { model?: unknown } | undefined;
     const time = Date.now() - Math.round(reply.elapsedTime);
-    ledger.record({
-      ...blankRecord({
-        request_id: request.id,
-        time,
-        key_id: request.caller.keyId,
-        team: request.caller.team,
-        route,
-        tags: parseTags(request.headers['x-gateway-tags']),
-        status: reply.statusCode,
-      }),
-      model: typeof body?.model === 'string' ? body.model.slice(0, 200) : null,
-      error_code: request.refusalCode ?? undefined,
+    const record = blankRecord({
+      request_id: request.id,
+      time,
+      key_id: request.caller.keyId,
+      team: request.caller.team,
+      route,
+      tags: parseTags(request.headers['x-gateway-tags']),
+      status: reply.statusCode,
     });
+    record.model = typeof body?.model === 'string' ? body.model.slice(0, 200) : null;
+    if (request.refusalCode) record.error_code = request.refusalCode;
+    ledger.record(record);
   });
 }
