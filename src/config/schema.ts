@@ -192,7 +192,7 @@ export const configSchema = {
         buffer_max: { type: 'integer', minimum: 1, default: 50000 },
         write_timeout_ms: { type: 'integer', minimum: 100, default: 5000 },
         spool_dir: { type: 'string', minLength: 1, default: '.ledger-spool' },
-        log_max_records: { type: 'integer', minimum: 1, default: 100000 },
+        log_max_records: { type: 'integer', minimum: 1 },
         log_retention_days: { type: 'number', minimum: 0, default: 30 },
         usage_retention_days: { type: 'number', minimum: 0, default: 400 },
         dedupe_ttl_s: { type: 'integer', minimum: 60, default: 604800 },

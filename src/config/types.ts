@@ -119,7 +119,8 @@ export interface LedgerConfig {
   /** Where unwritten records are saved at shutdown and replayed at the next start. */
   spool_dir: string;
   /** Request log length cap (approximate in Redis). */
-  log_max_records: number;
+  /** Request log length; default 100,000 in Redis, 10,000 in process memory. */
+  log_max_records?: number;
   /** Request log entries older than this are trimmed, days; 0: only the length cap. */
   log_retention_days: number;
   /** Hourly usage aggregates expire after this many days; 0: kept forever. */

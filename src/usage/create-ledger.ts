@@ -14,6 +14,9 @@ import { RedisLedgerStore } from './redis-store.js';
  * and retries on its own schedule, instead of piling commands up in ioredis in front of the
  * ones the request path issues on the shared connection.
  */
+const REDIS_LOG_MAX_RECORDS = 100_000;
+const MEMORY_LOG_MAX_RECORDS = 10_000;
+
 export function createGatewayLedger(config: GatewayConfig, redis: Redis | undefined, log: BatchingLedgerOptions['log']): Ledger {
   const settings = config.ledger;
   const options: BatchingLedgerOptions = {
@@ -24,7 +27,11 @@ export function createGatewayLedger(config: GatewayConfig, redis: Redis | undefi
     spoolDir: settings.spool_dir,
     log,
   };
-  if (!redis) return new BatchingLedger(new MemoryLedgerStore({ logMaxRecords: settings.log_max_records, usageRetentionDays: settings.usage_retention_days }), options);
+  if (!redis) {
+    // The embedded store holds its log in the gateway's own heap: a shorter default keeps RSS small.
+    const logMaxRecords = settings.log_max_records ?? MEMORY_LOG_MAX_RECORDS;
+    return new BatchingLedger(new MemoryLedgerStore({ logMaxRecords, usageRetentionDays: settings.usage_retention_days }), options);
+  }
   const connection = redis.duplicate({
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -35,7 +42,7 @@ export function createGatewayLedger(config: GatewayConfig, redis: Redis | undefi
   connection.on('error', () => undefined);
   const store = new RedisLedgerStore(connection, {
     prefix: config.store.key_prefix,
-    logMaxRecords: settings.log_max_records,
+    logMaxRecords: settings.log_max_records ?? REDIS_LOG_MAX_RECORDS,
     logRetentionDays: settings.log_retention_days,
     usageRetentionDays: settings.usage_retention_days,
     dedupeTtlS: settings.dedupe_ttl_s,
