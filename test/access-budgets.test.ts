@@ -5,7 +5,8 @@
  * On the real Redis and on the embedded memory store.
  */
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { accessConfig, admin, chat, clientFor, createKey, createTeam, dropPrefix, uniquePrefix } from './helpers/access.js';
+import { accessConfig, admin, chat, clientFor, createKey, createTeam } from './helpers/access.js';
+import { dropPrefix, uniquePrefix } from './helpers/redis.js';
 import { sendJson, startFakeServer, type FakeServer } from './fakes/fake-server.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 

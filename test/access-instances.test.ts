@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { countMessageTokens } from '../src/usage/count-tokens.js';
-import { accessConfig, admin, chat, clientFor, createKey, createTeam, dropPrefix, uniquePrefix } from './helpers/access.js';
+import { accessConfig, admin, chat, clientFor, createKey, createTeam } from './helpers/access.js';
+import { dropPrefix, uniquePrefix } from './helpers/redis.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
 const prefix = uniquePrefix('access-instances');

@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createMemoryLedger } from '../src/usage/memory-ledger.js';
-import { accessConfig, admin, chat, clientFor, createKey, createTeam, dropPrefix, MASTER, uniquePrefix } from './helpers/access.js';
+import { accessConfig, admin, chat, clientFor, createKey, createTeam, MASTER } from './helpers/access.js';
+import { dropPrefix, uniquePrefix } from './helpers/redis.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
 const prefix = uniquePrefix('access-keys');

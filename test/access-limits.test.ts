@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { countMessageTokens, countTextTokens } from '../src/usage/count-tokens.js';
-import { accessConfig, chat, clientFor, createKey, createTeam, dropPrefix, uniquePrefix } from './helpers/access.js';
+import { accessConfig, chat, clientFor, createKey, createTeam } from './helpers/access.js';
+import { dropPrefix, uniquePrefix } from './helpers/redis.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
 const prefix = uniquePrefix('access-limits');

@@ -7,7 +7,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { accessConfig, admin, createKey, createTeam, dropPrefix, MASTER, uniquePrefix } from './helpers/access.js';
+import { accessConfig, admin, createKey, createTeam, MASTER } from './helpers/access.js';
+import { dropPrefix, uniquePrefix } from './helpers/redis.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
 const prefix = uniquePrefix('access-subscriptions');

@@ -3,11 +3,12 @@
  * as an application would: every mapping is checked on what the fake received and on what
  * the client got back.
  */
-import { createServer } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_TEXT, startFakeAnthropic, type FakeAnthropic } from './fakes/anthropic.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { apiErrorOf } from './helpers/http.js';
+import { freePort } from './helpers/ports.js';
 
 const upstreamModel = 'claude-3-5-haiku-latest';
 
@@ -17,24 +18,6 @@ function configFor(baseUrl: string, apiKey = 'test-key') {
     // No retries: each test scripts exactly one upstream answer.
     models: [{ name: 'claude', retries: 0, deployments: [{ provider: 'anthropic', model: upstreamModel }] }],
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** The APIError the SDK throws for a call, or fails the test when the call succeeds. */
-async function apiErrorOf(call: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(OpenAI.APIError);
-  return err as InstanceType<typeof OpenAI.APIError>;
 }
 
 let fake: FakeAnthropic;

@@ -3,16 +3,15 @@
  * (bottleneck's Redis datastore) and its cooldowns. Keys live under a prefix unique to this
  * run and are deleted afterwards. Fails, never skips, without Redis.
  */
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { failWith, slow, startScriptedOpenAI, type ScriptedOpenAI } from './fakes/scripted-openai.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { dropPrefix, REDIS_URL, uniquePrefix } from './helpers/redis.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const MASTER_KEY = 'sk-master-balancing-redis';
-const prefix = `test:balancing-redis:${randomUUID().slice(0, 8)}:`;
+const prefix = uniquePrefix('balancing-redis');
 let redis: Redis;
 const closers: Array<() => Promise<void>> = [];
 
@@ -27,14 +26,8 @@ afterEach(async () => {
 
 afterAll(async () => {
   // bottleneck names its keys `b_<id>_…`, and our ids start with the prefix.
-  for (const pattern of [`${prefix}*`, `b_${prefix}*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  }
+  await dropPrefix(prefix);
+  await dropPrefix(`b_${prefix}`);
   await redis.quit();
 });
 

@@ -4,12 +4,12 @@
  * connection), fallback groups, no retry on 400, streams that fail before and after their
  * first byte, cooldown and recovery, limits, deadlines and the deployments admin route.
  */
-import { createServer } from 'node:net';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBalancer, type Balancer } from '../src/routing/balancer.js';
 import { cutStream, failWith, slow, stall, startScriptedOpenAI, type ScriptedOpenAI } from './fakes/scripted-openai.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { closedPort } from './helpers/ports.js';
 
 const MASTER_KEY = 'sk-master-balancing';
 const closers: Array<() => Promise<void>> = [];
@@ -22,15 +22,6 @@ async function upstreams(...names: string[]): Promise<ScriptedOpenAI[]> {
   const fakes = await Promise.all(names.map((name) => startScriptedOpenAI(name)));
   for (const fake of fakes) closers.push(() => fake.close());
   return fakes;
-}
-
-/** A port nothing listens on: connections to it are refused. */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 type Models = Array<Record<string, unknown>>;
@@ -142,7 +133,7 @@ describe('failover', () => {
 
   it('retries another deployment when the connection is refused', async () => {
     const [good] = await upstreams('good');
-    const port = await deadPort();
+    const port = await closedPort();
     const gw = await gateway([good!], [{ name: 'm', strategy: 'priority', deployments: [{ provider: 'gone', model: 'x' }, on(good!)] }], {
       extraProviders: { gone: { type: 'openai-compatible', base_url: `http://127.0.0.1:${port}/v1` } },
     });

@@ -7,16 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { DEFAULT_TEXT, DEFAULT_USAGE, startFakeOpenAI, type FakeOpenAI } from './fakes/openai.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { dropPrefix, REDIS_URL, uniquePrefix } from './helpers/redis.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const MASTER = 'mk-cache-prompts';
 const KEY = 'sk-fake-openai';
-const PREFIX = `test:cache-prompts:${randomBytes(4).toString('hex')}:`;
+const PREFIX = uniquePrefix('cache-prompts');
 
 let dir: string;
 let fake: FakeOpenAI;
@@ -75,10 +74,7 @@ afterAll(async () => {
   await gw?.close();
   await fake?.close();
   await rm(dir, { recursive: true, force: true });
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${PREFIX}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
+  await dropPrefix(PREFIX);
 });
 
 async function call(path: string, body: unknown, headers: Record<string, string> = {}) {

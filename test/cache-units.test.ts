@@ -3,7 +3,6 @@
  * stream collector), the memory LRU (with a controlled clock), the Redis store's size bound
  * and TTL on a real Redis, coalescing, and a store that cannot be reached.
  */
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,8 +15,8 @@ import { RedisCacheStore } from '../src/cache/redis-cache-store.js';
 import { replayChunks, splitPieces } from '../src/cache/replay-chunks.js';
 import { ResponseCache } from '../src/cache/response-cache.js';
 import type { ChatRequest } from '../src/core/types.js';
+import { dropPrefix, REDIS_URL, uniquePrefix } from './helpers/redis.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const silent = pino({ level: 'silent' });
 const settings = { ttl_s: 60, any_temperature: false, max_entries: 100 };
 
@@ -113,12 +112,11 @@ describe('memory store', () => {
 });
 
 describe('Redis store', () => {
-  const prefix = `test:cache-units:${randomBytes(4).toString('hex')}:`;
+  const prefix = uniquePrefix('cache-units');
   const redis = new Redis(REDIS_URL);
 
   afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await dropPrefix(prefix);
     await redis.quit();
   });
 

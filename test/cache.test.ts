@@ -6,14 +6,13 @@
  * that really went upstream.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendSseSplit, sendJson } from './fakes/fake-server.js';
 import { buildChunks, buildCompletion, DEFAULT_TEXT, DEFAULT_USAGE, sseFrames, startFakeOpenAI, type FakeChatSpec, type FakeOpenAI } from './fakes/openai.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { dropPrefix, REDIS_URL, uniquePrefix } from './helpers/redis.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const MASTER = 'mk-cache-test';
 const KEY = 'sk-fake-openai';
 /** nano-USD of the fake's default usage at the `cached` group's price (0.15 / 0.075 cached / 0.60 per 1M). */
@@ -71,16 +70,9 @@ function toolCallsOf(chunks: Chunk[]) {
   return calls;
 }
 
-async function cleanRedis(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-}
-
 const stores: { name: string; store: () => { redis_url?: string; key_prefix?: string } }[] = [
   { name: 'memory', store: () => ({}) },
-  { name: 'redis', store: () => ({ redis_url: REDIS_URL, key_prefix: `test:cache:${randomBytes(4).toString('hex')}:` }) },
+  { name: 'redis', store: () => ({ redis_url: REDIS_URL, key_prefix: uniquePrefix('cache') }) },
 ];
 
 describe.each(stores)('response cache ($name store)', ({ store }) => {
@@ -109,7 +101,7 @@ describe.each(stores)('response cache ($name store)', ({ store }) => {
   afterAll(async () => {
     await gw?.close();
     await fake?.close();
-    if (storeConfig.key_prefix) await cleanRedis(storeConfig.key_prefix);
+    if (storeConfig.key_prefix) await dropPrefix(storeConfig.key_prefix);
   });
 
   it('answers a repeated plain call from the cache: same answer, cost 0, no upstream call', async () => {
@@ -369,7 +361,7 @@ describe.each(stores)('response cache ($name store)', ({ store }) => {
 });
 
 describe('response cache shared by two instances on one Redis', () => {
-  const prefix = `test:cache-shared:${randomBytes(4).toString('hex')}:`;
+  const prefix = uniquePrefix('cache-shared');
   let fake: FakeOpenAI;
   let one: TestGateway;
   let two: TestGateway;
@@ -385,7 +377,7 @@ describe('response cache shared by two instances on one Redis', () => {
     await one?.close();
     await two?.close();
     await fake?.close();
-    await cleanRedis(prefix);
+    await dropPrefix(prefix);
   });
 
   it('answers on one instance what the other fetched, plain and streamed', async () => {

@@ -14,8 +14,10 @@ import type { AppDeps } from '../src/app.js';
 import { configKeys } from '../src/control/config-store.js';
 import { sendJson, startFakeServer, type FakeServer } from './fakes/fake-server.js';
 import { startFakeOpenAI, type FakeOpenAI } from './fakes/openai.js';
-import { admin, chat, clientFor, createKey, dropPrefix, MASTER, REDIS_URL, uniquePrefix } from './helpers/access.js';
+import { admin, chat, clientFor, createKey, MASTER } from './helpers/access.js';
+import { dropPrefix, REDIS_URL, uniquePrefix } from './helpers/redis.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { chatStatus } from './helpers/http.js';
 
 const prefix = uniquePrefix('control-cluster');
 const cacheDir = mkdtempSync(join(tmpdir(), 'konnect-control-'));
@@ -58,17 +60,6 @@ interface Health {
   status: string;
   store: { type: string; status: string };
   config: { source: string; version: number; store: string; error: unknown };
-}
-
-/** Status of one chat call through `gw` without a key (anonymous). */
-async function chatStatus(gw: TestGateway, model: string): Promise<number> {
-  const res = await fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-  });
-  await res.arrayBuffer();
-  return res.status;
 }
 
 async function configVersion(gw: TestGateway): Promise<number> {
@@ -296,14 +287,15 @@ describe('one gateway across three instances', () => {
     expect(statuses.filter((s) => s === 429)).toHaveLength(7);
     expect(new Set(results.slice(0, 3).map((r) => r.headers.get('x-gateway-provider')))).toEqual(new Set(['demo']));
 
-    // Refused calls never reached a provider and are not billed. The ledger is written in
-    // batches: every instance answers the same totals once they landed.
+    // Every call is a request on the ledger; the 7 refused ones are errors that never reached a
+    // provider, so they carry no tokens. The ledger is written in batches: every instance
+    // answers the same totals once they landed.
     const totals = async (gw: TestGateway) => {
       const res = await admin(gw.url, 'GET', `/admin/usage?group_by=key&from=${new Date(Date.now() - 3600_000).toISOString()}`);
       const row = res.body.rows.find((r: { key: string }) => r.key === id);
-      return row ? `${row.requests} ${row.total_tokens}` : 'none';
+      return row ? `${row.requests} ${row.errors} ${row.total_tokens}` : 'none';
     };
-    await expect.poll(() => totals(a), { timeout: PROPAGATION_MS }).toMatch(/^5 /);
+    await expect.poll(() => totals(a), { timeout: PROPAGATION_MS }).toMatch(/^12 7 /);
     const expected = await totals(a);
     expect(await totals(b)).toBe(expected);
     expect(await totals(c)).toBe(expected);

@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../src/config/load-config.js';
 import { admin, MASTER } from './helpers/access.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { chatStatus } from './helpers/http.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'konnect-control-local-'));
 const file = join(dir, 'gateway.yaml');
@@ -51,16 +52,6 @@ interface Health {
   status: string;
   store: { type: string; status: string };
   config: { source: string; version: number; store: string; error: unknown };
-}
-
-async function chatStatus(target: TestGateway, model: string): Promise<number> {
-  const res = await fetch(`${target.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-  });
-  await res.arrayBuffer();
-  return res.status;
 }
 
 describe('without Redis', () => {

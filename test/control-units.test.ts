@@ -18,7 +18,7 @@ import { applyOverlay, EMPTY_OVERLAY, faultsByName, type OverlayEntry } from '..
 import { createBalancer } from '../src/routing/balancer.js';
 import { redisTopology } from '../src/store/redis.js';
 import { createMemoryLedger } from '../src/usage/memory-ledger.js';
-import { dropPrefix, REDIS_URL, uniquePrefix } from './helpers/access.js';
+import { dropPrefix, REDIS_URL, uniquePrefix } from './helpers/redis.js';
 
 const log = pino({ level: 'silent' });
 

@@ -2,21 +2,13 @@
  * `POST /v1/embeddings` in front of a fake OpenAI: the SDK's default base64 encoding end to
  * end, float arrays on request, input order, and the errors of models without embeddings.
  */
-import { createServer } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeEmbedding, startFakeOpenAI, type FakeOpenAI } from './fakes/openai.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { closedPort } from './helpers/ports.js';
 
 const KEY = 'sk-fake-openai';
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 let fake: FakeOpenAI;
 let gw: TestGateway;

@@ -3,21 +3,14 @@
  * error classes and raw fetch), headers, and for streams the final error event. Upstream
  * failures are scripted on a wire-faithful fake OpenAI.
  */
-import { createServer } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from './fakes/openai.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { apiErrorOf as expectApiError } from './helpers/http.js';
+import { closedPort } from './helpers/ports.js';
 
 const KEY = 'sk-fake-openai';
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const FAILING_GROUPS = ['e400', 'e401', 'e403', 'e404', 'e429', 'e500', 'e503', 'bad-json', 'html', 'cut-sdk', 'cut-raw', 'frame-sdk', 'frame-raw', 'left-stream', 'left-call'];
 
@@ -83,14 +76,9 @@ function errorOf(text: string): ErrorShape['error'] {
   return body.error;
 }
 
-/** The APIError the SDK throws for a call; fails the test when the call succeeds. */
+/** The APIError the SDK throws for a call (fails the test when the call succeeds); its body joins `bodies`. */
 async function apiErrorOf(call: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(OpenAI.APIError);
-  const apiError = err as InstanceType<typeof OpenAI.APIError>;
+  const apiError = await expectApiError(call);
   bodies.push(JSON.stringify(apiError.error ?? null));
   return apiError;
 }

@@ -2,13 +2,14 @@
  * The gateway in front of the fake Gemini API, driven by the official `openai` SDK: what an
  * application sees, and what reached Gemini on the wire.
  */
-import { createServer } from 'node:net';
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createGeminiAdapter } from '../providers/gemini.js';
 import { createMemoryLedger } from '../src/usage/memory-ledger.js';
 import { DEFAULT_REPLY, fakeEmbedding, MODEL_VERSION, startFakeGemini, textResponse, toSseBody, toStreamEvents, type FakeGemini } from './fakes/gemini.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { apiErrorOf } from './helpers/http.js';
+import { closedPort } from './helpers/ports.js';
 
 type Ledger = ReturnType<typeof createMemoryLedger>;
 
@@ -38,16 +39,6 @@ afterEach(async () => {
   await gw.close();
   await fake.close();
 });
-
-/** The error the SDK raised, for assertions on status, body and headers. */
-async function apiError(call: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(OpenAI.APIError);
-  return err as InstanceType<typeof OpenAI.APIError>;
-}
 
 async function collectStream(stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>) {
   const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
@@ -158,13 +149,13 @@ describe('chat completions through Gemini', () => {
   it('answers a blocked prompt with 400 content_filter, streamed or not', async () => {
     const blocked = { promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 9, totalTokenCount: 9 }, modelVersion: MODEL_VERSION };
     fake.answer(blocked);
-    const err = await apiError(gw.client.chat.completions.create({ model: 'gem', messages: hello }));
+    const err = await apiErrorOf(gw.client.chat.completions.create({ model: 'gem', messages: hello }));
     expect(err.status).toBe(400);
     expect(err.code).toBe('content_filter');
     expect(err.message).toContain('blocked');
 
     fake.answer(blocked);
-    const streamErr = await apiError(gw.client.chat.completions.create({ model: 'gem', messages: hello, stream: true }));
+    const streamErr = await apiErrorOf(gw.client.chat.completions.create({ model: 'gem', messages: hello, stream: true }));
     expect(streamErr.status).toBe(400);
     expect(streamErr.code).toBe('content_filter');
   });
@@ -319,7 +310,7 @@ describe('tools', () => {
   });
 
   it('refuses a tool result that answers no earlier call, without calling Gemini', async () => {
-    const err = await apiError(
+    const err = await apiErrorOf(
       gw.client.chat.completions.create({ model: 'gem', messages: [...hello, { role: 'tool', tool_call_id: 'call_missing', content: 'x' }] }),
     );
     expect(err.status).toBe(400);
@@ -355,7 +346,7 @@ describe('embeddings', () => {
 
   it('keeps a 400 from Gemini embeddings as 400', async () => {
     fake.fail(400, 'Request contains an invalid argument.');
-    const err = await apiError(gw.client.embeddings.create({ model: 'gem-embed', input: ['x'] }));
+    const err = await apiErrorOf(gw.client.embeddings.create({ model: 'gem-embed', input: ['x'] }));
     expect(err.status).toBe(400);
     expect(err.message).toContain('Request contains an invalid argument.');
   });
@@ -370,7 +361,7 @@ describe('upstream errors', () => {
     [503, 'The model is overloaded. Please try again later.', 502],
   ])('Gemini %i becomes %i', async (status, message, expected) => {
     fake.fail(status, message);
-    const err = await apiError(gw.client.chat.completions.create({ model: 'gem', messages: hello }));
+    const err = await apiErrorOf(gw.client.chat.completions.create({ model: 'gem', messages: hello }));
     expect(err.status).toBe(expected);
     if (expected < 500) expect(err.message).toContain(message);
     else expect(err.message).not.toContain('127.0.0.1'); // the upstream URL is for logs only
@@ -381,7 +372,7 @@ describe('upstream errors', () => {
       { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests' }] },
       { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '36.2s' },
     ]);
-    const err = await apiError(gw.client.chat.completions.create({ model: 'gem', messages: hello }));
+    const err = await apiErrorOf(gw.client.chat.completions.create({ model: 'gem', messages: hello }));
     expect(err.status).toBe(429);
     expect(err.headers?.get('retry-after')).toBe('37');
     expect(err.message).toContain('You exceeded your current quota.');
@@ -391,7 +382,7 @@ describe('upstream errors', () => {
   it('turns a refused API key (a 400 API_KEY_INVALID from Gemini) into 502', async () => {
     const badKey = await startGateway(gatewayConfig(fake.url, { apiKey: 'wrong-key' }));
     try {
-      const err = await apiError(badKey.client.chat.completions.create({ model: 'gem', messages: hello }));
+      const err = await apiErrorOf(badKey.client.chat.completions.create({ model: 'gem', messages: hello }));
       expect(err.status).toBe(502);
       expect(err.message).not.toContain('API key');
     } finally {
@@ -403,9 +394,9 @@ describe('upstream errors', () => {
     const port = await closedPort();
     const offline = await startGateway(gatewayConfig(`http://127.0.0.1:${port}`));
     try {
-      const err = await apiError(offline.client.chat.completions.create({ model: 'gem', messages: hello }));
+      const err = await apiErrorOf(offline.client.chat.completions.create({ model: 'gem', messages: hello }));
       expect(err.status).toBe(502);
-      const streamErr = await apiError(offline.client.chat.completions.create({ model: 'gem', messages: hello, stream: true }));
+      const streamErr = await apiErrorOf(offline.client.chat.completions.create({ model: 'gem', messages: hello, stream: true }));
       expect(streamErr.status).toBe(502);
     } finally {
       await offline.close();
@@ -414,7 +405,7 @@ describe('upstream errors', () => {
 
   it('fails a stream before its first chunk with a plain HTTP error', async () => {
     fake.fail(503, 'The model is overloaded.');
-    const err = await apiError(gw.client.chat.completions.create({ model: 'gem', messages: hello, stream: true }));
+    const err = await apiErrorOf(gw.client.chat.completions.create({ model: 'gem', messages: hello, stream: true }));
     expect(err.status).toBe(502);
   });
 
@@ -498,13 +489,4 @@ describe('adapter', () => {
 
 function withTimeout(promise: Promise<void>, ms: number): Promise<'closed' | 'timeout'> {
   return Promise.race([promise.then(() => 'closed' as const), new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms).unref())]);
-}
-
-/** A port nothing listens on: bind one, then free it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

@@ -92,6 +92,15 @@ describe('PII detection', () => {
     expect(passesIbanMod97('GB82WEST12345698765433')).toBe(false);
   });
 
+  it('stays linear on long digit runs after a plus sign (no backtracking blow-up)', () => {
+    // Each `+1` and 25 digits cost ~0.4 ms with a backtracking phone pattern: this text took
+    // seconds of one event-loop turn, and a 10 MB body minutes.
+    const text = `${'+1' + '1'.repeat(25) + '-'}`.repeat(8000) + ' call +44 20 7946 0958';
+    const startedAt = performance.now();
+    expect(found(text)).toEqual(['phone:+44 20 7946 0958']);
+    expect(performance.now() - startedAt).toBeLessThan(500);
+  });
+
   it('finds nothing in ordinary text', () => {
     for (const text of ORDINARY) expect({ text, found: found(text) }).toEqual({ text, found: [] });
   });

@@ -2,15 +2,14 @@
  * One contract for the ledger stores, run against the memory store and a real Redis
  * (127.0.0.1:6379, a key prefix of its own, cleaned up afterwards). Fails when Redis is absent.
  */
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LedgerStore, UsageRow } from '../src/usage/ledger-store.js';
 import type { LedgerRecord } from '../src/usage/ledger.js';
 import { MemoryLedgerStore } from '../src/usage/memory-store.js';
 import { RedisLedgerStore } from '../src/usage/redis-store.js';
+import { dropPrefix, REDIS_URL, uniquePrefix } from './helpers/redis.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const H = 3_600_000;
 /** 2025-03-10T00:00:00Z, a Monday. */
 const T0 = Date.UTC(2025, 2, 10);
@@ -51,10 +50,7 @@ const prefixes: string[] = [];
 const cleanup = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
 
 afterAll(async () => {
-  for (const prefix of prefixes) {
-    const keys = await cleanup.keys(`${prefix}*`);
-    if (keys.length > 0) await cleanup.del(...keys);
-  }
+  for (const prefix of prefixes) await dropPrefix(prefix);
   await cleanup.quit();
 });
 
@@ -68,7 +64,7 @@ const factories: StoreFactory[] = [
   {
     name: 'redis',
     make: (o) => {
-      const prefix = `test:ledger-store:${randomBytes(4).toString('hex')}:`;
+      const prefix = uniquePrefix('ledger-store');
       prefixes.push(prefix);
       return new RedisLedgerStore(new Redis(REDIS_URL, { maxRetriesPerRequest: 1 }), {
         prefix,
@@ -250,7 +246,7 @@ describe('memory store retention', () => {
 
 describe('redis store layout', () => {
   it('keeps every key under one cluster hash tag, with TTLs on usage buckets and batch ids', async () => {
-    const prefix = `test:ledger-store:${randomBytes(4).toString('hex')}:`;
+    const prefix = uniquePrefix('ledger-store');
     prefixes.push(prefix);
     const store = new RedisLedgerStore(new Redis(REDIS_URL, { maxRetriesPerRequest: 1 }), {
       prefix,

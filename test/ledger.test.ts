@@ -5,14 +5,13 @@
  */
 import type { ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendJson, sendSseSplit, sseEvents, startFakeServer, type FakeServer, type RecordedRequest } from './fakes/fake-server.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { dropPrefix, REDIS_URL, uniquePrefix } from './helpers/redis.js';
 import type { LedgerRecord } from '../src/usage/ledger.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const MASTER = 'mk-ledger-test';
 const UPSTREAM_MODEL = 'gpt-4o-mini-2024-07-18';
 
@@ -114,7 +113,7 @@ interface ReportRow extends Record<string, unknown> {
 
 const stores: { name: string; store: () => { redis_url?: string; key_prefix?: string } }[] = [
   { name: 'memory', store: () => ({}) },
-  { name: 'redis', store: () => ({ redis_url: REDIS_URL, key_prefix: `test:ledger:${randomBytes(4).toString('hex')}:` }) },
+  { name: 'redis', store: () => ({ redis_url: REDIS_URL, key_prefix: uniquePrefix('ledger') }) },
 ];
 
 describe.each(stores)('usage ledger over HTTP ($name store)', ({ name, store }) => {
@@ -235,12 +234,7 @@ describe.each(stores)('usage ledger over HTTP ($name store)', ({ name, store }) 
   afterAll(async () => {
     await gw?.close();
     await fake?.close();
-    if (storeConfig.redis_url) {
-      const redis = new Redis(REDIS_URL);
-      const keys = await redis.keys(`${storeConfig.key_prefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
-      await redis.quit();
-    }
+    if (storeConfig.key_prefix) await dropPrefix(storeConfig.key_prefix);
   });
 
   it('shows the store in /health', async () => {
@@ -397,6 +391,9 @@ describe.each(stores)('usage ledger over HTTP ($name store)', ({ name, store }) 
       ['/admin/logs?limit=0', 'limit'],
       ['/admin/logs?status=ok', 'status'],
       ['/admin/logs?since=soon', 'since'],
+      // Epoch ms past the largest Date: a 400, not a 500 from toISOString().
+      ['/admin/usage?to=9999999999999999', 'to'],
+      ['/admin/logs?since=9999999999999999', 'since'],
     ];
     for (const [path, param] of cases) {
       const res = await admin(gw, path);

@@ -3,7 +3,6 @@
  * served by a second one, new versions and deletes follow; without Redis the prompt is written
  * to the prompts dir. Master key only; a bad prompt is a 400 naming the key.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +10,11 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { dropPrefix, REDIS_URL, uniquePrefix } from './helpers/redis.js';
+import { eventually } from './helpers/wait.js';
 
 const MASTER = 'sk-master-prompts-admin';
-const PREFIX = `konnect-test:prompts-admin:${process.pid}:${randomBytes(3).toString('hex')}:`;
+const PREFIX = uniquePrefix('prompts-admin');
 const admin = { authorization: `Bearer ${MASTER}` };
 
 let redis: Redis;
@@ -56,47 +57,24 @@ async function send(gw: TestGateway, method: string, path: string, body?: unknow
 
 const callPrompt = (gw: TestGateway, path: string, body: unknown) => send(gw, 'POST', path, body, {});
 
-async function eventually(check: () => Promise<void>, tries = 100): Promise<void> {
-  for (let i = 1; ; i++) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (i >= tries) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
-async function deleteKeys(): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
-
 beforeAll(async () => {
-  redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   const tempDir = () => mkdtemp(join(tmpdir(), 'konnect-prompts-admin-'));
   dirA = await tempDir();
   dirB = await tempDir();
   dirLocal = await tempDir();
   // A file prompt on instance A only: the shared store cannot retire it for every instance.
   await writeFile(join(dirA, 'local-only.yaml'), 'name: local-only\nmodel: mock\nmessages: [{ role: user, content: hi }]\n');
-  a = await startGateway(gatewayConfig(dirA, 'redis://127.0.0.1:6379'));
-  b = await startGateway(gatewayConfig(dirB, 'redis://127.0.0.1:6379'));
+  a = await startGateway(gatewayConfig(dirA, REDIS_URL));
+  b = await startGateway(gatewayConfig(dirB, REDIS_URL));
   // This instance's prompts dir does not exist yet: the first publish creates it.
   local = await startGateway(gatewayConfig(join(dirLocal, 'prompts')));
 });
 
 afterAll(async () => {
   await Promise.all([a?.close(), b?.close(), local?.close()]);
-  if (redis) {
-    await deleteKeys();
-    await redis.quit();
-  }
+  await dropPrefix(PREFIX);
+  await redis?.quit();
   await Promise.all([dirA, dirB, dirLocal].filter(Boolean).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 

@@ -12,6 +12,7 @@ import { stringify as toYaml } from 'yaml';
 import type { LedgerRecord } from '../src/usage/ledger.js';
 import { sendJson, startFakeServer, type FakeServer } from './fakes/fake-server.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { eventually } from './helpers/wait.js';
 
 const MASTER = 'sk-master-prompts-test';
 
@@ -66,19 +67,6 @@ async function getJson(path: string, headers: Record<string, string> = {}): Prom
   const res = await fetch(`${gw.url}${path}`, { headers });
   expect(res.status).toBe(200);
   return res.json();
-}
-
-/** Retries `check` until it passes: file-system events arrive after the write returns. */
-async function eventually(check: () => Promise<void>, tries = 100): Promise<void> {
-  for (let i = 1; ; i++) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (i >= tries) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 }
 
 const sentimentV2 = {

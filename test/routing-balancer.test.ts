@@ -9,17 +9,7 @@ import { GatewayError } from '../src/core/errors.js';
 import { ModelRegistry, type ModelGroup } from '../src/pipeline/model-registry.js';
 import { classifyAttempt, createBalancer, type Balancer } from '../src/routing/balancer.js';
 import { createRedis } from '../src/store/redis.js';
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from './helpers/random.js';
 
 function groupOf(strategy: string, deployments: Array<Record<string, unknown>>): ModelGroup {
   const config = parseConfig({

@@ -4,18 +4,7 @@ import { estimateCost, pickCheapest } from '../src/routing/pick-cheapest.js';
 import { pickFastest } from '../src/routing/pick-fastest.js';
 import { pickLeastBusy } from '../src/routing/pick-least-busy.js';
 import { pickWeighted } from '../src/routing/pick-weighted.js';
-
-/** mulberry32: a small seeded generator, so statistical tests are repeatable. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from './helpers/random.js';
 
 interface Item {
   name: string;

@@ -3,21 +3,16 @@
  * ejection and recovery, retries only where safe, timeouts, every target down, and the
  * active health check.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryLedger } from '../src/usage/memory-ledger.js';
 import { sendJson, startFakeServer, type FakeServer } from './fakes/fake-server.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { closedPort } from './helpers/ports.js';
 import { rawRequest, type ErrorShape } from './helpers/raw-http.js';
 
 /** A port nothing listens on: connections to it are refused. */
 async function deadUrl(): Promise<string> {
-  const server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${await closedPort()}`;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { isRecord } from '../core/is-record.js';
 import { guardrailFaults } from '../guardrails/compile-guardrails.js';
 import { configSchema } from './schema.js';
 import type { GatewayConfig } from './types.js';
@@ -40,10 +41,6 @@ export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: str
 }
 
 type Loose = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Loose {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /** The mapping items of a list with their positions; anything else yields nothing. */
 function itemsOf(value: unknown): Array<[number, Loose]> {

@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import { ConfigError, parseConfig } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/types.js';
 import { GatewayError } from '../core/errors.js';
+import { withTimeout } from '../core/with-timeout.js';
 import { serialized } from '../prompts/serialized.js';
 import type { Balancer } from '../routing/balancer.js';
 import type { Ledger } from '../usage/ledger.js';
@@ -84,18 +85,6 @@ function invalidChange(faults: string[]): GatewayError {
   return new GatewayError('invalid_request', `invalid config change: ${faults.join('; ')}`, { param: first.slice(0, first.indexOf(':')) || null });
 }
 
-async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export class ControlPlane {
   readonly state: ConfigState;
   private readonly store: ConfigStore & { channel?: string };
@@ -139,7 +128,8 @@ export class ControlPlane {
     if (!redis || this.store.kind !== 'redis') return;
     let stored: StoredOverlay | undefined;
     try {
-      stored = await within(this.store.read(), this.options.startWaitMs ?? DEFAULT_START_WAIT_MS);
+      const waitMs = this.options.startWaitMs ?? DEFAULT_START_WAIT_MS;
+      stored = await withTimeout(this.store.read(), waitMs, () => new Error(`no answer within ${waitMs} ms`));
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'config store unreachable at start: serving the config file until Redis answers');
     }

@@ -3,6 +3,7 @@
  * the master key, passwords in Redis and provider URLs, credential-like headers, webhook URLs.
  * A `${VAR}` reference is no secret and is shown as written (its default value is masked).
  */
+import { isRecord } from '../core/is-record.js';
 import type { Section } from './overlay.js';
 
 type Loose = Record<string, unknown>;
@@ -11,10 +12,6 @@ const MASK = '****';
 /** Header and query names that carry credentials. */
 const SENSITIVE_NAME = /auth|key|token|secret|password|passwd|cookie|signature|credential|session/i;
 const REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
-
-function isRecord(value: unknown): value is Loose {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /**
  * `****`, plus the last four characters of a long API key when `hint` (enough to tell two keys

@@ -4,6 +4,7 @@
  * `${VAR}` references are resolved by every instance from its own environment; a deletion is
  * stored too (as null), so an entry the file defines stays deleted.
  */
+import { isRecord } from '../core/is-record.js';
 
 export type Section = 'models' | 'services' | 'providers';
 
@@ -29,10 +30,6 @@ export function parseOverlayField(field: string): { section: Section; name: stri
 }
 
 type Loose = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Loose {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /** The overlay's entries of one section, by name. */
 function sectionOf(overlay: Overlay, section: Section): Map<string, OverlayEntry> {

@@ -6,6 +6,9 @@ import type { ErrorBody } from '../core/errors.js';
  * the socket keeps up and waits for `drain` when it does not, so a slow client never makes
  * the gateway buffer a whole answer.
  */
+/** How long a stream waits for a client that stopped reading before it gives up on it, ms. */
+export const DRAIN_TIMEOUT_MS = 60_000;
+
 export class SseWriter {
   private closed = false;
   private corked = false;
@@ -14,10 +17,18 @@ export class SseWriter {
     this.res.uncork();
   };
 
-  constructor(private readonly res: ServerResponse) {
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly drainTimeoutMs = DRAIN_TIMEOUT_MS,
+  ) {
     res.once('close', () => {
       this.closed = true;
     });
+  }
+
+  /** Whether the status line and headers went out (an error can then only be an SSE event). */
+  get isOpen(): boolean {
+    return this.res.headersSent;
   }
 
   get isClosed(): boolean {
@@ -54,7 +65,10 @@ export class SseWriter {
     this.coalesce();
     if (this.res.write(frame)) return undefined;
     return new Promise((resolve) => {
+      // A client that stops reading must not hold the stream (and its upstream) forever.
+      const timer = setTimeout(() => this.res.destroy(), this.drainTimeoutMs);
       const done = () => {
+        clearTimeout(timer);
         this.res.off('drain', done);
         this.res.off('close', done);
         resolve();

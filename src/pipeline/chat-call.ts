@@ -84,7 +84,8 @@ function logAttemptFailure(ctx: CallContext) {
   };
 }
 
-function failCall(ctx: CallContext, group: ModelGroup, err: unknown): CallFailed {
+/** Records a call every attempt of which failed, and turns it into the client-facing failure. */
+export function failCall(ctx: CallContext, group: ModelGroup, err: unknown): CallFailed {
   const exhausted = err instanceof AttemptsExhausted ? err : undefined;
   const clientError = asClientError(exhausted ? exhausted.last : err);
   const deployment = exhausted?.deployment;

@@ -10,12 +10,9 @@ import { AUDIT_CAPACITY } from '../access/access-store.js';
 import type { ControlPlane } from '../control/control-plane.js';
 import { SECTIONS, type Section } from '../control/overlay.js';
 import { GatewayError } from '../core/errors.js';
+import { isRecord } from '../core/is-record.js';
 
 const DEFAULT_LIMIT = 100;
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 function flag(request: FastifyRequest, name: string): boolean {
   const value = (request.query as Record<string, unknown>)[name];
@@ -26,7 +23,7 @@ function flag(request: FastifyRequest, name: string): boolean {
 
 /** The PUT body as the overlay stores it: the entry without its name, which the path gives. */
 function entryFrom(section: Section, name: string, body: unknown): Record<string, unknown> {
-  if (!isPlainObject(body)) throw new GatewayError('invalid_request', `send the ${section} entry as a JSON object`);
+  if (!isRecord(body)) throw new GatewayError('invalid_request', `send the ${section} entry as a JSON object`);
   if (section === 'providers') return body;
   const { name: given, ...entry } = body;
   if (given !== undefined && given !== name) {

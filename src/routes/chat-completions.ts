@@ -5,7 +5,7 @@ import { streamThroughCache, type StreamObserver } from '../cache/serve-cached.j
 import { GatewayError, toErrorBody } from '../core/errors.js';
 import type { ChatRequest } from '../core/types.js';
 import { guardRequest } from '../guardrails/guard-request.js';
-import { gatewayHeaders } from '../http/gateway-headers.js';
+import { gatewayHeaders, toHeaderValue } from '../http/gateway-headers.js';
 import { ChunkEncoder, DONE_FRAME, toOpenAICompletion } from '../http/openai-format.js';
 import { SseWriter } from '../http/sse-writer.js';
 import type { CallContext } from '../pipeline/call-context.js';
@@ -20,8 +20,8 @@ export { gatewayHeaders };
 function failedHeaders(reply: FastifyReply, failure: CallFailed): void {
   reply.header('x-gateway-attempts', String(failure.attempts));
   if (failure.deployment) {
-    reply.header('x-gateway-provider', failure.deployment.provider);
-    reply.header('x-gateway-model', failure.deployment.model);
+    reply.header('x-gateway-provider', toHeaderValue(failure.deployment.provider));
+    reply.header('x-gateway-model', toHeaderValue(failure.deployment.model));
   }
 }
 
@@ -62,9 +62,9 @@ export async function replyChatStream(ctx: CallContext, reply: FastifyReply, gro
   const writer = new SseWriter(reply.raw);
   const encoder = new ChunkEncoder(`chatcmpl-${ctx.requestId}`, Math.floor(ctx.startedAt / 1000), opened.deployment.model);
   for (const chunk of opened.buffered) if (chunk.type === 'meta' && chunk.model) encoder.setModel(chunk.model);
-  writer.open(gatewayHeaders(ctx, opened.deployment.provider, encoder.upstreamModel, opened.attempts));
   const includeUsage = req.stream_options?.include_usage === true;
   try {
+    writer.open(gatewayHeaders(ctx, opened.deployment.provider, encoder.upstreamModel, opened.attempts));
     for (const chunk of opened.buffered) {
       observer?.onChunk(chunk);
       await writer.write(encoder.encode(chunk));
@@ -90,6 +90,9 @@ export async function replyChatStream(ctx: CallContext, reply: FastifyReply, gro
     writer.end(includeUsage ? encoder.usageFrame(outcome.usage) + DONE_FRAME : DONE_FRAME);
   } catch (err) {
     const failure = asClientError(err);
+    // Whatever failed, the upstream stream must not go on producing for nobody.
+    opened.signal.dispose();
+    void opened.rest.return?.()?.catch(() => undefined);
     opened.finish({
       status: statusOf(failure),
       errorCode: failure instanceof GatewayError ? failure.code : 'client_closed',
@@ -99,7 +102,8 @@ export async function replyChatStream(ctx: CallContext, reply: FastifyReply, gro
     });
     if (failure instanceof GatewayError) {
       ctx.log.warn({ code: failure.code, cause: failure.cause }, `stream failed after it started: ${failure.message}`);
-      writer.fail(toErrorBody(failure));
+      if (writer.isOpen) writer.fail(toErrorBody(failure));
+      else reply.raw.destroy();
     } else writer.end();
   }
 }

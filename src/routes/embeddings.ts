@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/errors.js';
 import type { EmbeddingRequest } from '../core/types.js';
-import { asClientError, CallFailed, statusOf, writeLedger } from '../pipeline/chat-call.js';
-import { AttemptsExhausted, runAttempts } from '../pipeline/run-attempts.js';
+import { failCall, writeLedger } from '../pipeline/chat-call.js';
+import { runAttempts } from '../pipeline/run-attempts.js';
 import { costNanoUsd, nanoToUsd } from '../usage/pricing.js';
 import { countTextTokens } from '../usage/count-tokens.js';
 import { gatewayHeaders, rethrowFailure, type ContextFactory } from './chat-completions.js';
@@ -58,16 +58,7 @@ export function registerEmbeddings(app: FastifyInstance, makeContext: ContextFac
         },
       );
     } catch (err) {
-      const exhausted = err instanceof AttemptsExhausted ? err : undefined;
-      const failure = asClientError(exhausted ? exhausted.last : err);
-      writeLedger(ctx, group.name, {
-        status: statusOf(failure),
-        provider: exhausted?.deployment?.provider ?? null,
-        upstream_model: exhausted?.deployment?.model ?? null,
-        attempts: exhausted?.attempts ?? 0,
-        error_code: failure instanceof GatewayError ? failure.code : 'client_closed',
-      });
-      rethrowFailure(reply, new CallFailed(failure, exhausted?.attempts ?? 0, exhausted?.deployment));
+      rethrowFailure(reply, failCall(ctx, group, err));
     }
     success.signal.dispose();
     const { deployment, value } = success;

@@ -10,6 +10,7 @@ import { planCache } from '../cache/cache-plan.js';
 import { runPromptThroughCache, type PromptResult } from '../cache/cached-prompt.js';
 import { streamThroughCache } from '../cache/serve-cached.js';
 import { GatewayError } from '../core/errors.js';
+import { isRecord } from '../core/is-record.js';
 import type { ChatRequest } from '../core/types.js';
 import { guardRequest } from '../guardrails/guard-request.js';
 import { toOpenAIUsage } from '../http/openai-format.js';
@@ -38,10 +39,6 @@ function wantsStream(request: FastifyRequest): boolean {
   return typeof accept === 'string' && accept.includes('text/event-stream');
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 export async function registerPrompts(app: FastifyInstance, makeContext: ContextFactory, options: PromptRouteOptions = {}): Promise<void> {
   const { config, redis } = app.gateway;
   const catalog = await PromptCatalog.start({
@@ -67,7 +64,7 @@ export async function registerPrompts(app: FastifyInstance, makeContext: Context
     if (spec.approval === 'required') await checkApproval(request.caller, prompt);
 
     const values = request.body ?? {};
-    if (!isPlainObject(values)) {
+    if (!isRecord(values)) {
       throw new GatewayError('invalid_request', `send prompt '${spec.name}' its variables as a JSON object`);
     }
     if (!prompt.validateInput(values)) throw inputError(spec.name, prompt.validateInput.errors);

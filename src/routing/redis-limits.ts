@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Bottleneck from 'bottleneck';
 import { Redis } from 'ioredis';
 import type { DeploymentLimits } from '../config/types.js';
+import { withTimeout } from '../core/with-timeout.js';
 import type { Deployment } from '../pipeline/model-registry.js';
 import { clampTokens, LIMIT_WINDOW_MS, type DeploymentGate, type GateWait } from './deployment-limits.js';
 
@@ -65,16 +66,8 @@ export class LimitsUnavailable extends Error {
 const STORE_WAIT_MS = 1_000;
 
 /** Rejects with LimitsUnavailable when `promise` takes longer than `ms`. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LimitsUnavailable()), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return withTimeout(promise, ms, () => new LimitsUnavailable());
 }
 
 export function createRedisGates(redis: Redis, keyPrefix: string, onError: (err: unknown) => void): RedisGates {

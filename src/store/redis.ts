@@ -2,27 +2,25 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import type { RedisNodeConfig, StoreConfig } from '../config/types.js';
 
 /**
- * The shared Redis connection of one gateway instance. Commands issued while Redis is down
- * fail fast instead of queueing without bound, so callers can buffer or degrade on their own
- * terms; ioredis keeps reconnecting in the background.
+ * Options of the shared connection. Commands issued while Redis is down fail fast instead of
+ * queueing without bound, and a command Redis does not answer (a paused server, a partition
+ * that sends no reset) fails after `commandTimeout`: the access stage reads this connection
+ * on the request path and answers 503 rather than hanging. Callers can buffer or degrade on
+ * their own terms; ioredis keeps reconnecting in the background.
  */
-export function createRedis(url: string): Redis {
-  return new Redis(url, {
-    lazyConnect: false,
-    enableOfflineQueue: true,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
-  });
-}
-
 const COMMON = {
   lazyConnect: false,
   enableOfflineQueue: true,
   maxRetriesPerRequest: 1,
   connectTimeout: 2000,
+  commandTimeout: 2000,
   retryStrategy: (times: number) => Math.min(times * 200, 2000),
 } satisfies RedisOptions;
+
+/** The shared Redis connection of one gateway instance (see COMMON). */
+export function createRedis(url: string): Redis {
+  return new Redis(url, COMMON);
+}
 
 /** How the `store` settings reach Redis: one node, a Sentinel set, a Cluster, or no Redis at all. */
 export type RedisTopology =
@@ -60,7 +58,7 @@ export function redisTopology(store: StoreConfig): RedisTopology {
       options: {
         enableOfflineQueue: COMMON.enableOfflineQueue,
         clusterRetryStrategy: COMMON.retryStrategy,
-        redisOptions: { connectTimeout: COMMON.connectTimeout, maxRetriesPerRequest: COMMON.maxRetriesPerRequest, ...credentials },
+        redisOptions: { connectTimeout: COMMON.connectTimeout, commandTimeout: COMMON.commandTimeout, maxRetriesPerRequest: COMMON.maxRetriesPerRequest, ...credentials },
       },
     };
   }

@@ -6,6 +6,7 @@
  * file. At close the queue is written, or spooled for the next start to replay.
  */
 import { randomBytes } from 'node:crypto';
+import { withTimeout } from '../core/with-timeout.js';
 import type { LedgerBatch, LedgerStore } from './ledger-store.js';
 import { addListener, notifyListeners, type Ledger, type LedgerListener, type LedgerRecord, type LedgerStats } from './ledger.js';
 import { Spool } from './spool.js';
@@ -34,14 +35,6 @@ class WriteTimeout extends Error {
   constructor(ms: number) {
     super(`ledger store write took longer than ${ms} ms`);
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WriteTimeout(ms)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A FIFO that takes from the front without shifting the array on every batch. */
@@ -118,7 +111,13 @@ export class BatchingLedger implements Ledger {
     if (this.closed) {
       // A call that outlived shutdown (a stream past the grace period): straight to the spool.
       // The memory store is gone with the process anyway.
-      if (this.spool) void this.writeSpool(this.toBatches([record])).then(() => this.spool?.seal());
+      const spool = this.spool;
+      if (spool) {
+        // Nothing awaits this: a failed seal (the rename) must be logged, not left to reject unhandled.
+        this.writeSpool(this.toBatches([record]))
+          .then(() => spool.seal())
+          .catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'cannot close the ledger spool file'));
+      }
       return;
     }
     if (this.queue.length < this.bufferMax) {
@@ -169,7 +168,7 @@ export class BatchingLedger implements Ledger {
 
   private async writeBatch(batch: LedgerBatch): Promise<void> {
     try {
-      await withTimeout(this.store.write(batch), this.writeTimeoutMs);
+      await withTimeout(this.store.write(batch), this.writeTimeoutMs, () => new WriteTimeout(this.writeTimeoutMs));
     } catch (err) {
       this.counts.write_failures++;
       this.failuresInRow++;

@@ -13,9 +13,39 @@ function getEncoder(): Tiktoken {
   return encoder;
 }
 
+/**
+ * Longest slice of text handed to the encoder at once, UTF-16 units. BPE work grows with the
+ * square of a pre-token's length, and a run without spaces is one pre-token: 100 KB of one
+ * letter took 13 s of a blocked event loop, 400 KB over two minutes, and about 1 MB made
+ * tiktoken abort. Slices keep that linear; they end before whitespace where they can, so
+ * ordinary text counts as it would whole, or within a fraction of a percent (prose, code, JSON).
+ */
+const MAX_SLICE_CHARS = 256;
+
+function isSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13);
+}
+
+/** Where the slice starting at `start` ends: before the last whitespace in its second half, else at the limit (not inside a surrogate pair). */
+function sliceEnd(text: string, start: number): number {
+  const limit = start + MAX_SLICE_CHARS;
+  if (limit >= text.length) return text.length;
+  for (let i = limit; i > start + MAX_SLICE_CHARS / 2; i--) if (isSpace(text.charCodeAt(i))) return i;
+  const last = text.charCodeAt(limit - 1);
+  return last >= 0xd800 && last <= 0xdbff ? limit - 1 : limit;
+}
+
 export function countTextTokens(text: string): number {
   if (text.length === 0) return 0;
-  return getEncoder().encode_ordinary(text).length;
+  const encoder = getEncoder();
+  if (text.length <= MAX_SLICE_CHARS) return encoder.encode_ordinary(text).length;
+  let total = 0;
+  for (let start = 0; start < text.length; ) {
+    const end = sliceEnd(text, start);
+    total += encoder.encode_ordinary(text.slice(start, end)).length;
+    start = end;
+  }
+  return total;
 }
 
 // Per-message framing overhead of the chat format, as OpenAI's cookbook counts it.

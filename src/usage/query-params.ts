@@ -44,6 +44,8 @@ export function integerParam(query: RawQuery, name: string, min: number, max: nu
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 const DAY_MS = 86_400_000;
+/** The largest epoch ms a JavaScript Date holds; beyond it `toISOString()` throws. */
+const MAX_DATE_MS = 8.64e15;
 
 /**
  * An ISO 8601 date or date-time (UTC unless it names an offset), or epoch ms. A bare date
@@ -60,7 +62,7 @@ export function timeParam(query: RawQuery, name: string, options: { endOfDay?: b
     const iso = text.replace(' ', 'T');
     value = Date.parse(/(z|[+-]\d{2}:?\d{2})$/i.test(iso) ? iso : `${iso}Z`);
   }
-  if (!Number.isFinite(value)) {
+  if (!Number.isFinite(value) || value > MAX_DATE_MS) {
     throw new GatewayError('invalid_request', `'${name}' must be an ISO 8601 date or time (2025-01-31, 2025-01-31T12:00:00Z) or epoch ms`, { param: name });
   }
   return value;

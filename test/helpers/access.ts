@@ -1,19 +1,11 @@
 /**
  * Helpers of the access-control suites: a config on the mock provider (one free group, one
- * priced group), admin calls with the master key, and a unique Redis key prefix per suite,
- * cleaned up afterwards.
+ * priced group) and admin calls with the master key. Per-suite Redis prefixes are in redis.ts.
  */
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import OpenAI from 'openai';
+import { REDIS_URL } from './redis.js';
 
 export const MASTER = 'sk-master-test-0123456789';
-export const REDIS_URL = 'redis://127.0.0.1:6379';
-
-/** A fresh `test:<suite>:<random>:` prefix. */
-export function uniquePrefix(suite: string): string {
-  return `test:${suite}:${randomBytes(4).toString('hex')}:`;
-}
 
 /** Gateway config on the offline mock: `free` costs nothing, `paid` costs $0.001 per token. */
 export function accessConfig(options: { prefix?: string; requireKeys?: boolean; webhook?: string; promptsDir?: string } = {}) {
@@ -83,20 +75,5 @@ export async function chat(
       return { status: err.status, headers: err.headers as Headers, code: body?.code ?? err.code ?? undefined, type: body?.type ?? err.type, message: body?.message };
     }
     throw err;
-  }
-}
-
-/** Deletes every key under `prefix`. */
-export async function dropPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
   }
 }

@@ -1,0 +1,29 @@
+/**
+ * Token estimates run on the request path (tpm limits, `cost` balancing, `max_input_tokens`,
+ * usage a provider did not report) over text the client chose. tiktoken's BPE is quadratic in
+ * the length of one pre-token, so a long run without spaces must not block the event loop.
+ */
+import { get_encoding } from 'tiktoken';
+import { afterAll, expect, it } from 'vitest';
+import { countMessageTokens, countTextTokens } from '../src/usage/count-tokens.js';
+
+const exact = get_encoding('o200k_base');
+afterAll(() => exact.free());
+
+it('counts a 200 KB run of one letter in linear time, and exactly', () => {
+  const startedAt = performance.now();
+  // Unsliced this took ~35 s; 1 MB made tiktoken abort with "unreachable".
+  expect(countTextTokens('a'.repeat(200_000))).toBe(25_000);
+  expect(countMessageTokens([{ role: 'user', content: '!'.repeat(200_000) }])).toBeGreaterThan(0);
+  expect(performance.now() - startedAt).toBeLessThan(3000);
+});
+
+it('counts ordinary text as tiktoken does: exactly when short, within 1% when long', () => {
+  const short = 'Hello there, how are you today? 😀 Ça va très bien, merci.';
+  expect(countTextTokens(short)).toBe(exact.encode_ordinary(short).length);
+
+  const long = Array.from({ length: 400 }, (_, i) => `Line ${i}: the quick brown fox {"id": ${i * 37}, "ok": true} jumps over the lazy dog.\n`).join('');
+  const want = exact.encode_ordinary(long).length;
+  const got = countTextTokens(long);
+  expect(Math.abs(got - want) / want).toBeLessThan(0.01);
+});
