@@ -7,7 +7,7 @@
  * a 2-core box the load generator and the upstream compete with the gateway, so requests/s
  * alone misleads) and peak RSS.
  *
- * Flags: --duration <s> per scenario (default 10), --connections <n> (default 10),
+ * Flags: --duration <s> per scenario (default 8), --connections <n> (default 10),
  * --only <name,...>, --json <file>, --soak <s> (one long plain-chat run reporting RSS drift).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -51,7 +51,7 @@ interface Result {
 
 const { values: args } = parseArgs({
   options: {
-    duration: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '8' },
     connections: { type: 'string', default: '10' },
     only: { type: 'string' },
     json: { type: 'string' },
