@@ -12,7 +12,7 @@ import { closedPort } from './helpers/ports.js';
 
 const KEY = 'sk-fake-openai';
 
-const FAILING_GROUPS = ['e400', 'e401', 'e403', 'e404', 'e429', 'e500', 'e503', 'bad-json', 'html', 'cut-sdk', 'cut-raw', 'frame-sdk', 'frame-raw', 'left-stream', 'left-call'];
+const FAILING_GROUPS = ['e400', 'e401', 'e402', 'e403', 'e404', 'e408', 'e429', 'e500', 'e503', 'bad-json', 'html', 'cut-sdk', 'cut-raw', 'frame-sdk', 'frame-raw', 'left-stream', 'left-call'];
 
 let fake: FakeOpenAI;
 let gw: TestGateway;
@@ -254,7 +254,20 @@ describe('upstream HTTP errors', () => {
     expect(res.headers.get('retry-after')).toBe('7');
     const error = errorOf(res.text);
     expect(error.type).toBe('rate_limit_error');
-    expect(error.message).toContain('Rate limit reached');
+    // Who is limiting and when to come back; the provider's own text (it can name the account) stays in the logs.
+    expect(error.message).toBe('openai is rate limiting the gateway; retry after 7 s');
+    expect(error.message).not.toContain('Rate limit reached');
+  });
+
+  it('402 (the gateway\'s account) → 502 and 408 → 504, with no provider text', async () => {
+    fake.enqueueError(402, { message: 'Your account org-secret-42 is out of credit' });
+    const billing = await post('/v1/chat/completions', { model: 'e402', messages: hello });
+    expect(billing.status).toBe(502);
+    expect(billing.text).not.toContain('org-secret-42');
+    fake.enqueueError(408, { message: 'Request timeout' });
+    const slow = await post('/v1/chat/completions', { model: 'e408', messages: hello });
+    expect(slow.status).toBe(504);
+    expect(errorOf(slow.text).type).toBe('timeout_error');
   });
 
   it('500 and 503 → 502', async () => {
@@ -263,6 +276,7 @@ describe('upstream HTTP errors', () => {
     expect(err).toBeInstanceOf(OpenAI.InternalServerError);
     expect(err.status).toBe(502);
     expect(err.type).toBe('api_error');
+    expect(err.message).not.toContain('The server had an error');
     fake.enqueueError(503, { message: 'Service Unavailable' });
     const res = await post('/v1/chat/completions', { model: 'e503', messages: hello, stream: true });
     expect(res.status).toBe(502);

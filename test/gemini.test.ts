@@ -375,7 +375,8 @@ describe('upstream errors', () => {
     const err = await apiErrorOf(gw.client.chat.completions.create({ model: 'gem', messages: hello }));
     expect(err.status).toBe(429);
     expect(err.headers?.get('retry-after')).toBe('37');
-    expect(err.message).toContain('You exceeded your current quota.');
+    expect(err.message).toContain('gemini is rate limiting the gateway; retry after 37 s');
+    expect(err.message).not.toContain('You exceeded your current quota.');
     expect(err.message).not.toContain('QuotaFailure');
   });
 

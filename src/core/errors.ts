@@ -139,8 +139,16 @@ export function upstreamHttpError(
       return new GatewayError('upstream_payload_too_large', message, base);
     case 422:
       return new GatewayError('upstream_unprocessable', message, base);
-    case 429:
-      return new GatewayError('upstream_rate_limited', `${provider}: ${message}`, base);
+    case 429: {
+      // The provider's own words stay in the logs (via cause); the caller learns who and when.
+      const when = options.retryAfter !== undefined ? `; retry after ${options.retryAfter} s` : '';
+      return new GatewayError('upstream_rate_limited', `${provider} is rate limiting the gateway${when}`, base);
+    }
+    case 402:
+      // Payment required: the gateway's own account with the provider, never the caller's fault.
+      return new GatewayError('upstream_auth_failed', `${provider} refused the gateway's account (402)`, base);
+    case 408:
+      return new GatewayError('upstream_timeout', `${provider} timed out (408)`, base);
     case 401:
     case 403:
       // The provider's words about our credentials are for the operator's logs, not the caller.
@@ -149,7 +157,8 @@ export function upstreamHttpError(
       if (status >= 400 && status < 500) {
         return new GatewayError('upstream_bad_request', message, { ...base, providerCode: options.providerCode });
       }
-      return new GatewayError('upstream_error', `${provider} failed with ${status}: ${message}`, base);
+      // Upstream error bodies go to the logs via cause, never to clients.
+      return new GatewayError('upstream_error', `${provider} failed with ${status}`, base);
   }
 }
 

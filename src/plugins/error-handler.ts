@@ -29,9 +29,21 @@ function fromValidation(issues: ValidationIssue[]): GatewayError {
   return new GatewayError('invalid_request', `'${param ?? 'body'}' ${detail}`, { param });
 }
 
+const STORE_DOWN = /Connection is closed|Command timed out|enableOfflineQueue|ECONNREFUSED|ECONNRESET|ETIMEDOUT/;
+
+/** An error from the Redis client: the store is unreachable, which is a 503, not a gateway bug. */
+function isStoreUnreachable(err: unknown): boolean {
+  const e = err as { name?: string; message?: string } | null;
+  if (!e || typeof e.message !== 'string') return false;
+  return e.name === 'MaxRetriesPerRequestError' || STORE_DOWN.test(e.message);
+}
+
 /** Turns anything thrown in a route into the gateway's error; unknown errors become a 500 with no details. */
 export function toGatewayError(err: unknown): GatewayError {
   if (isGatewayError(err)) return err;
+  if (isStoreUnreachable(err)) {
+    return new GatewayError('service_unavailable', "the gateway's store (Redis) is unreachable; try again shortly", { cause: err, retryAfter: 1 });
+  }
   const e = err as FastifyError & { validation?: ValidationIssue[] };
   if (e.validation && e.validation.length > 0) return fromValidation(e.validation);
   switch (e.code) {

@@ -28,7 +28,7 @@ export function reportStore(ledger: Ledger): LedgerStore {
 }
 
 export function storeUnavailable(err: unknown): GatewayError {
-  return new GatewayError('service_unavailable', 'the usage store is unreachable; try again shortly', { cause: err });
+  return new GatewayError('service_unavailable', 'the usage store is unreachable; try again shortly', { cause: err, retryAfter: 1 });
 }
 
 /** `GET /admin/usage`: aggregates over a time range by any dimensions, JSON with totals or CSV. */
