@@ -93,12 +93,10 @@ describe('PII detection', () => {
   });
 
   it('stays linear on long digit runs after a plus sign (no backtracking blow-up)', () => {
-    // Each `+1` and 25 digits cost ~0.4 ms with a backtracking phone pattern: this text took
-    // seconds of one event-loop turn, and a 10 MB body minutes.
-    const text = `${'+1' + '1'.repeat(25) + '-'}`.repeat(8000) + ' call +44 20 7946 0958';
-    const startedAt = performance.now();
+    // Each `+1` and 25 digits cost ~0.4 ms with a backtracking phone pattern: this 2 MB text
+    // would take ~30 s, past the test's timeout; the linear pattern scans it in milliseconds.
+    const text = `${'+1' + '1'.repeat(25) + '-'}`.repeat(80_000) + ' call +44 20 7946 0958';
     expect(found(text)).toEqual(['phone:+44 20 7946 0958']);
-    expect(performance.now() - startedAt).toBeLessThan(500);
   });
 
   it('finds nothing in ordinary text', () => {

@@ -96,12 +96,10 @@ test('a keyed call answers 503 in a few seconds while Redis hangs, and works aga
   expect((await chat(client)).status).toBe(200);
 
   proxy.freeze();
-  const startedAt = Date.now();
   const late = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 8000).unref());
   const during = await Promise.race([chat(client), late]);
   expect(during).not.toBe('hung');
   expect(during).toMatchObject({ status: 503, code: 'service_unavailable' });
-  expect(Date.now() - startedAt).toBeLessThan(8000);
 
   proxy.thaw();
   // The admin API reads the same store: it answers again once Redis does.
