@@ -31,7 +31,10 @@ beforeAll(async () => {
   gw = await startGateway(
     {
       auth: { master_key: MASTER, require_keys: true },
-      services: [{ name: 'users', prefix: '/api/users', targets: [{ url: upstream.url }] }],
+      services: [
+        { name: 'users', prefix: '/api/users', targets: [{ url: upstream.url }] },
+        { name: 'payroll', prefix: '/api/payroll', approval: 'required', targets: [{ url: upstream.url }] },
+      ],
     },
     { ledger },
   );
@@ -83,5 +86,40 @@ describe('keys on a service', () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(limited.json<ErrorShape>().error.type).toBe('rate_limit_error');
+  });
+});
+
+describe('a service with approval: required', () => {
+  async function admin(method: string, path: string, body?: unknown) {
+    const res = await rawRequest(gw.url, {
+      method,
+      path,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: { authorization: `Bearer ${MASTER}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    });
+    return res;
+  }
+
+  it('needs an approved subscription of the caller\'s team, and stops at revocation', async () => {
+    expect((await admin('POST', '/admin/teams', { name: 'Payroll Team', id: 'payroll-team' })).status).toBe(201);
+    const member = await createKey('payroll-caller', { team: 'payroll-team' });
+    const call = () => rawRequest(gw.url, { path: '/api/payroll/1', headers: { authorization: `Bearer ${member.key}` } });
+    const before = upstream.requests.length;
+
+    const refused = await call();
+    expect(refused.status).toBe(403);
+    expect(refused.json<ErrorShape>().error.message).toContain('subscription');
+    expect(upstream.requests.length).toBe(before);
+
+    const asked = await admin('POST', '/admin/subscriptions', { team: 'payroll-team', service: 'payroll' });
+    expect(asked.status).toBeLessThan(300);
+    const id = asked.json<{ id: string }>().id;
+    expect((await call()).status).toBe(403);
+
+    expect((await admin('POST', `/admin/subscriptions/${id}/approve`)).status).toBe(200);
+    expect((await call()).status).toBe(200);
+
+    expect((await admin('POST', `/admin/subscriptions/${id}/revoke`)).status).toBe(200);
+    expect((await call()).status).toBe(403);
   });
 });

@@ -89,6 +89,7 @@ const service = {
     methods: { type: 'array', minItems: 1, items: { enum: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'QUERY'] } },
     rewrite: { type: 'string', pattern: '^/' },
     preserve_host: { type: 'boolean', default: false },
+    approval: { enum: ['none', 'required'], default: 'none' },
     retries: { type: 'integer', minimum: 0, maximum: 10, default: 2 },
     body_limit_mb: { type: 'number', exclusiveMinimum: 0 },
     request_headers: headerChanges,

@@ -97,6 +97,8 @@ export interface ServiceConfig {
   methods?: ServiceMethod[];
   /** Send the client's Host header upstream instead of the target's. */
   preserve_host: boolean;
+  /** `required`: callers need an approved subscription of their team (POST /admin/subscriptions). */
+  approval: 'none' | 'required';
   /** Further attempts on other targets, idempotent methods only, on connection errors or 503. */
   retries: number;
   /** Request body limit, MB; `server.body_limit_mb` when absent. */

@@ -52,7 +52,9 @@ export async function registerServices(app: FastifyInstance, currentServices: ()
     };
     const admit = async (request: FastifyRequest, reply: FastifyReply) => {
       const service = request.routedService;
-      if (service) await access.admit(request, reply, { resource: { kind: 'services', name: service.name } });
+      if (!service) return;
+      await access.admit(request, reply, { resource: { kind: 'services', name: service.name } });
+      if (service.compiled.config.approval === 'required') await access.checkSubscription(request.caller, 'service', service.name);
     };
     const release: onResponseHookHandler = (request, _reply, done) => {
       if (request.routedService) access.release(request.id);
