@@ -79,12 +79,12 @@ describe('masking', () => {
     const config = parseConfig({
       store: { redis_url: 'redis://user:pw-123@r:6379', sentinel_password: 'sentinel-pw' },
       auth: { master_key: 'sk-master-0123456789abcdef', budget_alert_webhook: 'https://user:pw@alerts.example/hook' },
-      providers: { o: { type: 'openai', api_key: 'sk-0123456789abcdefWXYZ', headers: { 'OpenAI-Organization': 'org-1', Authorization: 'Bearer tok-xyz' } } },
+      providers: { o: { type: 'openai', api_key: 'test-provider-key-0123WXYZ', headers: { 'OpenAI-Organization': 'org-1', Authorization: 'Bearer tok-xyz' } } },
       services: [{ name: 's', prefix: '/s', targets: [{ url: 'http://t' }], request_headers: { set: { 'x-api-key': 'svc-key', 'x-env': 'prod' } } }],
     });
     const masked = maskConfig(config);
     const text = JSON.stringify(masked);
-    for (const secret of ['pw-123', 'sentinel-pw', 'sk-master', 'alerts.example/hook', '0123456789abcdefWXYZ'.slice(0, 12), 'tok-xyz', 'svc-key']) expect(text).not.toContain(secret);
+    for (const secret of ['pw-123', 'sentinel-pw', 'sk-master', 'alerts.example/hook', 'test-provider-key', 'tok-xyz', 'svc-key']) expect(text).not.toContain(secret);
     expect(masked).toMatchObject({
       store: { redis_url: 'redis://user:****@r:6379', sentinel_password: '****' },
       auth: { master_key: '****', budget_alert_webhook: 'https://alerts.example/****' },

@@ -23,7 +23,7 @@ const POSITIVES: Record<PiiKind, string[]> = {
   iban: ['DE89 3704 0044 0532 0130 00', 'GB82WEST12345698765432', 'FR14 2004 1010 0505 0001 3M02 606', 'NL91ABNA0417164300', 'be68 5390 0754 7034'],
   api_key: [
     'sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z',
-    'sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1',
+    'sk-ant-api03-EXAMPLEonlyEXAMPLEonly00',
     'AKIAIOSFODNN7EXAMPLE',
     'ghp_0123456789abcdefghijABCDEFGHIJ012345',
     'github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz',
