@@ -7,6 +7,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { ProviderAdapter } from '../src/core/adapter.js';
 import { GatewayError } from '../src/core/errors.js';
+import { protocolError, type UpstreamError } from '../src/core/upstream-error.js';
 import type {
   ChatChunk,
   ChatMessage,
@@ -262,6 +263,10 @@ function isToolUseBlock(block: AnthropicResponseBlock): block is { type: 'tool_u
 
 /** `now` (ms) stands in for `created`, which the Messages API does not send. */
 export function fromAnthropicResponse(res: AnthropicMessage, now = Date.now()): ChatResponse {
+  // A 200 that is not a message (an error body, a proxy's page) is the upstream's failure.
+  if (res === null || typeof res !== 'object' || !Array.isArray(res.content)) {
+    throw protocolError('anthropic', 'Anthropic answered 200 without a message', undefined, res);
+  }
   const text = res.content.filter(isTextBlock).map((block) => block.text).join('');
   const toolCalls: ToolCall[] = res.content.filter(isToolUseBlock).map((block) => ({
     id: block.id,
@@ -317,7 +322,7 @@ const STATUS_OF_ERROR_TYPE: Record<string, number> = {
   overloaded_error: 529,
 };
 
-function fromErrorEvent(provider: string, body: { error?: { type?: string } }, cause: unknown): GatewayError {
+function fromErrorEvent(provider: string, body: { error?: { type?: string } }, cause: unknown): UpstreamError {
   const status = STATUS_OF_ERROR_TYPE[body.error?.type ?? ''] ?? 500;
   return fromHttpFacts(provider, { status, body }, cause);
 }
@@ -399,7 +404,7 @@ export async function* mapAnthropicStream(
         break;
     }
   }
-  if (!stopped) throw new GatewayError('upstream_error', `${provider} stream ended before message_stop`);
+  if (!stopped) throw protocolError(provider, `${provider} stream ended before message_stop`);
 }
 
 // ---- errors ----

@@ -15,6 +15,7 @@ import {
 } from '@google/generative-ai';
 import type { ProviderAdapter } from '../src/core/adapter.js';
 import { GatewayError } from '../src/core/errors.js';
+import { protocolError } from '../src/core/upstream-error.js';
 import type {
   ChatChunk,
   ChatMessage,
@@ -374,7 +375,7 @@ export function fromGeminiResponse(res: GeminiResponse, requestedModel: string, 
   const candidates = res.candidates ?? [];
   if (candidates.length === 0) {
     if (res.promptFeedback?.blockReason) throw blockedPromptError(res);
-    throw new GatewayError('upstream_invalid_response', 'Gemini answered without any candidate');
+    throw protocolError('gemini', 'Gemini answered without any candidate');
   }
   return {
     id: res.responseId ?? newId('chatcmpl-'),
@@ -566,7 +567,7 @@ export function createGeminiAdapter(name: string, config: ProviderConfig): Provi
         }
         // The SDK ends cleanly when the connection closes between two events: without a
         // finish reason the answer is cut, and the client must not see a clean finish.
-        if (!mapper.finished) throw new GatewayError('upstream_error', `${name} ended the stream before the answer finished`);
+        if (!mapper.finished) throw protocolError(name, `${name} ended the stream before the answer finished`);
         if (mapper.usage) yield { type: 'usage', usage: mapper.usage };
         completed = true;
       } catch (err) {

@@ -18,6 +18,7 @@ import type {
 } from '../src/core/types.js';
 import type { ProviderConfig } from '../src/config/types.js';
 import { createUndiciFetch } from './http-transport.js';
+import { protocolError } from '../src/core/upstream-error.js';
 import { fromHttpFacts, settleAdapterError } from './upstream-errors.js';
 
 // ---- wire types (the parts we read) ----
@@ -67,7 +68,11 @@ export function mapOpenAIFinishReason(reason: string | null | undefined): Finish
   }
 }
 
-export function fromOpenAIResponse(res: OpenAI.Chat.Completions.ChatCompletion): ChatResponse {
+export function fromOpenAIResponse(res: OpenAI.Chat.Completions.ChatCompletion, provider = 'openai'): ChatResponse {
+  // A 200 that is not a completion (an error body, a proxy's page) is the upstream's failure.
+  if (res === null || typeof res !== 'object' || !Array.isArray(res.choices)) {
+    throw protocolError(provider, `${provider} answered 200 without a chat completion`, undefined, res);
+  }
   return {
     id: res.id,
     created: res.created,
@@ -121,8 +126,12 @@ export function mapOpenAIChunk(chunk: OpenAI.Chat.Completions.ChatCompletionChun
 
 // ---- errors ----
 function toGatewayError(provider: string, err: unknown, signal: AbortSignal): unknown {
-  if (!signal.aborted && err instanceof OpenAI.APIError && typeof err.status === 'number') {
-    return fromHttpFacts(provider, { status: err.status, body: err.error, retryAfter: err.headers?.get('retry-after') }, err);
+  if (!signal.aborted && err instanceof OpenAI.APIError) {
+    if (typeof err.status === 'number') {
+      return fromHttpFacts(provider, { status: err.status, body: err.error, retryAfter: err.headers?.get('retry-after') }, err);
+    }
+    // A `data: {"error":…}` frame after the 200: the provider failed mid-answer (connection errors carry no body).
+    if (err.error && typeof err.error === 'object') return fromHttpFacts(provider, { status: 502, body: err.error }, err);
   }
   return settleAdapterError(provider, err, signal);
 }
@@ -150,7 +159,7 @@ export function createOpenAIAdapter(name: string, config: ProviderConfig, kind: 
           toOpenAIRequest(req, false) as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
           { signal },
         );
-        return fromOpenAIResponse(res);
+        return fromOpenAIResponse(res, name);
       } catch (err) {
         throw toGatewayError(name, err, signal);
       }
@@ -191,6 +200,7 @@ export function createOpenAIAdapter(name: string, config: ProviderConfig, kind: 
           { model: req.model, input: req.input, dimensions: req.dimensions, user: req.user },
           { signal },
         );
+        if (!Array.isArray(res?.data)) throw protocolError(name, `${name} answered 200 without embeddings`, undefined, res);
         return {
           model: res.model,
           embeddings: res.data.slice().sort((a, b) => a.index - b.index).map((d) => d.embedding),

@@ -1,22 +1,10 @@
-import { GatewayError, isGatewayError, parseRetryAfter, upstreamHttpError } from '../src/core/errors.js';
-
-/** Pulls a human message out of a provider's JSON error body, whatever its nesting. */
-export function messageFromErrorBody(body: unknown): string | undefined {
-  if (typeof body === 'string') return body || undefined;
-  if (body === null || typeof body !== 'object') return undefined;
-  const record = body as Record<string, unknown>;
-  if (typeof record.message === 'string') return record.message;
-  if (record.error !== undefined) return messageFromErrorBody(record.error);
-  return undefined;
-}
-
-function codeFromErrorBody(body: unknown): string | undefined {
-  if (body === null || typeof body !== 'object') return undefined;
-  const record = body as Record<string, unknown>;
-  const inner = (record.error ?? record) as Record<string, unknown> | undefined;
-  const code = inner?.code ?? inner?.type;
-  return typeof code === 'string' ? code : undefined;
-}
+/**
+ * Helpers every adapter uses to describe an upstream failure as the one neutral
+ * `UpstreamError`. What the client sees is decided once, at the edge
+ * (src/pipeline/client-error.ts); nothing here knows about client statuses.
+ */
+import { isGatewayError } from '../src/core/errors.js';
+import { UpstreamError, isUpstreamError } from '../src/core/upstream-error.js';
 
 export interface HttpErrorFacts {
   status: number;
@@ -24,29 +12,37 @@ export interface HttpErrorFacts {
   retryAfter?: string | null;
 }
 
-/** An error the provider answered with an HTTP status. */
-export function fromHttpFacts(provider: string, facts: HttpErrorFacts, cause: unknown): GatewayError {
-  const message = messageFromErrorBody(facts.body) ?? '';
-  return upstreamHttpError(provider, facts.status, message, {
-    retryAfter: parseRetryAfter(facts.retryAfter ?? undefined),
-    providerCode: codeFromErrorBody(facts.body),
+/** An error the provider answered with an HTTP status (or an in-stream error event). */
+export function fromHttpFacts(provider: string, facts: HttpErrorFacts, cause: unknown): UpstreamError {
+  return new UpstreamError({
+    kind: 'http',
+    provider,
+    status: facts.status,
+    body: facts.body,
+    headers: { 'retry-after': facts.retryAfter ?? undefined },
+    message: `${provider} answered ${facts.status}`,
     cause,
   });
 }
 
 /**
- * The last word on any error thrown inside an adapter: an aborted call rethrows the abort
- * reason (the caller knows whether it was a timeout or a departed client), a GatewayError
- * passes through, anything else is the upstream being unreachable or unreadable.
+ * The last word on any error thrown inside an adapter. An aborted call rethrows the abort
+ * reason when it is already an UpstreamError (the attempt's timeout) and reports `aborted`
+ * otherwise (the client left); a GatewayError (the caller's own request could not be mapped)
+ * and an UpstreamError pass through; a parse failure is a protocol error; anything else is the
+ * upstream being unreachable.
  */
-export function settleAdapterError(provider: string, err: unknown, signal: AbortSignal): GatewayError | unknown {
-  if (signal.aborted) return signal.reason;
-  if (isGatewayError(err)) return err;
+export function settleAdapterError(provider: string, err: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted) {
+    if (isUpstreamError(signal.reason)) return signal.reason;
+    return new UpstreamError({ kind: 'aborted', provider, message: 'the call was abandoned', cause: signal.reason });
+  }
+  if (isGatewayError(err) || isUpstreamError(err)) return err;
   const name = (err as { name?: string } | null)?.name;
   if (name === 'SyntaxError') {
-    return new GatewayError('upstream_invalid_response', `${provider} sent a response the gateway could not read`, { cause: err });
+    return new UpstreamError({ kind: 'protocol', provider, message: `${provider} sent a response the gateway could not read`, cause: err });
   }
-  return new GatewayError('upstream_unavailable', `${provider} could not be reached: ${describeNetworkError(err)}`, { cause: err });
+  return new UpstreamError({ kind: 'network', provider, message: `${provider} could not be reached: ${describeNetworkError(err)}`, cause: err });
 }
 
 function describeNetworkError(err: unknown): string {

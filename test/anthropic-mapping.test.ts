@@ -310,12 +310,12 @@ describe('mapAnthropicStream', () => {
     const run = async () => {
       for await (const chunk of mapAnthropicStream([...events, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }])) seen.push(chunk);
     };
-    await expect(run()).rejects.toMatchObject({ status: 502, code: 'upstream_error', retryable: true });
+    await expect(run()).rejects.toMatchObject({ kind: 'http', status: 529, isRetryable: true });
     expect(seen).toEqual([]);
   });
 
   it('treats a stream that ends without message_stop as an error, not a clean finish', async () => {
     const events = eventsOf(buildMessage({}, model));
-    await expect(collect(events.slice(0, -2))).rejects.toMatchObject({ status: 502, message: expect.stringContaining('message_stop') });
+    await expect(collect(events.slice(0, -2))).rejects.toMatchObject({ kind: 'protocol', isRetryable: true, message: expect.stringContaining('message_stop') });
   });
 });

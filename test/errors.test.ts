@@ -351,7 +351,9 @@ describe('streams that fail after they started', () => {
     const { text, error } = await readStream(stream);
     expect(text.length).toBeGreaterThan(0);
     expect(error).toBeInstanceOf(OpenAI.APIError);
-    expect((error as Error).message).toContain('The server had an error processing your request.');
+    // The provider's own words go to the logs; the client learns which provider failed.
+    expect((error as Error).message).toContain('failed with 502');
+    expect((error as Error).message).not.toContain('The server had an error');
 
     fake.enqueueStreamError({}, 3);
     const res = await post('/v1/chat/completions', { model: 'frame-raw', messages: hello, stream: true });

@@ -373,7 +373,7 @@ describe('fromGeminiResponse', () => {
   });
 
   it('refuses an answer with neither candidates nor a block reason', () => {
-    expect(() => fromGeminiResponse({ modelVersion: 'x' }, model)).toThrow(expect.objectContaining({ code: 'upstream_invalid_response' }));
+    expect(() => fromGeminiResponse({ modelVersion: 'x' }, model)).toThrow(expect.objectContaining({ kind: 'protocol' }));
   });
 });
 

@@ -5,6 +5,7 @@
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createGeminiAdapter } from '../providers/gemini.js';
+import { UpstreamError } from '../src/core/upstream-error.js';
 import { createMemoryLedger } from '../src/usage/memory-ledger.js';
 import { DEFAULT_REPLY, fakeEmbedding, MODEL_VERSION, startFakeGemini, textResponse, toSseBody, toStreamEvents, type FakeGemini } from './fakes/gemini.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
@@ -474,17 +475,26 @@ describe('adapter', () => {
     await expect(withTimeout(closed, 5_000)).resolves.toBe('closed');
   });
 
-  it('rethrows the abort reason, so the caller tells a timeout from a departed client', async () => {
+  it('reports an abort as its own kind, with the reason, so the caller tells a timeout from a departed client', async () => {
     const adapter = createGeminiAdapter('gemini', { type: 'gemini', api_key: 'test-key', base_url: fake.url });
     fake.stall();
     const controller = new AbortController();
-    const reason = new Error('attempt timed out');
+    const reason = new Error('client left');
     const consume = (async () => {
       for await (const chunk of adapter.stream({ model: 'gemini-2.0-flash', messages: hello }, controller.signal)) {
         if (chunk.type === 'text-delta') controller.abort(reason);
       }
     })();
-    await expect(consume).rejects.toBe(reason);
+    await expect(consume).rejects.toMatchObject({ kind: 'aborted', cause: reason, isRetryable: false });
+    const timedOut = new UpstreamError({ kind: 'timeout', provider: 'gemini', message: 'attempt timed out' });
+    fake.stall();
+    const again = new AbortController();
+    const second = (async () => {
+      for await (const chunk of adapter.stream({ model: 'gemini-2.0-flash', messages: hello }, again.signal)) {
+        if (chunk.type === 'text-delta') again.abort(timedOut);
+      }
+    })();
+    await expect(second).rejects.toBe(timedOut);
   });
 });
 

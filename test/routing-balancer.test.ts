@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load-config.js';
 import type { ChatRequest } from '../src/core/types.js';
 import { GatewayError } from '../src/core/errors.js';
+import { UpstreamError } from '../src/core/upstream-error.js';
 import { ModelRegistry, type ModelGroup } from '../src/pipeline/model-registry.js';
 import { classifyAttempt, createBalancer, type Balancer } from '../src/routing/balancer.js';
 import { createRedis } from '../src/store/redis.js';
@@ -29,8 +30,12 @@ async function modelOf(balancer: Balancer, group: ModelGroup, req?: ChatRequest,
   return d.model;
 }
 
+const STATUS_OF = { upstream_error: 500, upstream_bad_request: 400, upstream_rate_limited: 429 } as const;
+
 function fail(code: 'upstream_error' | 'upstream_bad_request' | 'upstream_rate_limited' | 'upstream_timeout', retryAfter?: number) {
-  return new GatewayError(code, 'scripted', { retryAfter });
+  if (code === 'upstream_timeout') return new UpstreamError({ kind: 'timeout', provider: 'm', message: 'scripted' });
+  const headers = { 'retry-after': retryAfter === undefined ? undefined : String(retryAfter) };
+  return new UpstreamError({ kind: 'http', provider: 'm', status: STATUS_OF[code], headers, message: 'scripted' });
 }
 
 describe('latency strategy', () => {

@@ -7,7 +7,7 @@ import type { FastifyReply } from 'fastify';
 import { GatewayError } from '../core/errors.js';
 import type { ChatRequest, Usage } from '../core/types.js';
 import type { CallContext } from '../pipeline/call-context.js';
-import type { ModelGroup } from '../pipeline/model-registry.js';
+import type { ModelGroup } from '../core/deployment.js';
 import { checkJsonAnswer } from '../prompts/json-output.js';
 import type { Prompt } from '../prompts/prompt-types.js';
 import { runPrompt } from '../prompts/run-prompt.js';

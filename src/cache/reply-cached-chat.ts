@@ -8,7 +8,7 @@ import { gatewayHeaders } from '../http/gateway-headers.js';
 import { toOpenAICompletion } from '../http/openai-format.js';
 import type { CallContext } from '../pipeline/call-context.js';
 import { completeChat } from '../pipeline/chat-call.js';
-import type { ModelGroup } from '../pipeline/model-registry.js';
+import type { ModelGroup } from '../core/deployment.js';
 import { nanoToUsd } from '../usage/pricing.js';
 import { answerFromCompleted } from './cached-answer.js';
 import type { CachePlan } from './cache-plan.js';

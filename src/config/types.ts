@@ -2,21 +2,9 @@ import type { CacheSettings } from '../cache/cache-settings.js';
 import type { ProviderKind } from '../core/types.js';
 import type { GuardrailSettings } from '../guardrails/guardrail-settings.js';
 
-/** USD per 1M tokens. */
-export interface PriceConfig {
-  input: number;
-  output: number;
-  cached_input?: number;
-}
+import type { DeploymentLimits, PriceConfig, Strategy } from '../core/deployment.js';
 
-export interface DeploymentLimits {
-  /** Requests per minute. */
-  rpm?: number;
-  /** Tokens per minute (prompt + completion). */
-  tpm?: number;
-  /** Requests in flight at once. */
-  concurrency?: number;
-}
+export type { DeploymentLimits, PriceConfig, Strategy };
 
 export interface DeploymentConfig {
   /** A key under `providers:`. */
@@ -29,8 +17,6 @@ export interface DeploymentConfig {
   /** Per-attempt timeout for this deployment; the group's when absent. */
   timeout_ms?: number;
 }
-
-export type Strategy = 'weighted' | 'cost' | 'latency' | 'least-busy' | 'priority';
 
 export interface ModelGroupConfig {
   /** What clients send as `model`. */

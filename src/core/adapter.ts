@@ -4,9 +4,13 @@ import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingR
  * A provider adapter maps the canonical request to one provider's SDK and its answers back.
  * It knows nothing of keys, budgets, balancing or the ledger.
  *
- * Errors: every failure is thrown as a GatewayError. When `signal` aborts, the adapter throws
- * `signal.reason` so the caller (which aborted it) decides between timeout and client abort.
- * A stream throws before its first chunk where it can, so the balancer may still fail over.
+ * Errors (docs/architecture.md, "Errors"): an upstream failure is thrown as the neutral
+ * `UpstreamError` (http | network | timeout | protocol | aborted); a fault of the caller's own
+ * request found while mapping it is a `GatewayError` (400). When `signal` aborts, the adapter
+ * throws its reason if that is an UpstreamError (the attempt's timeout) and an `aborted`
+ * UpstreamError otherwise. A 200 that is not the provider's success shape is a `protocol`
+ * error. A stream throws before its first chunk where it can, so the balancer may still fail
+ * over, and ends with a `finish` chunk: one that ends without is cut.
  */
 export interface ProviderAdapter {
   readonly kind: ProviderKind;
@@ -14,6 +18,12 @@ export interface ProviderAdapter {
   readonly name: string;
   chat(req: ChatRequest, signal: AbortSignal): Promise<ChatResponse>;
   stream(req: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk>;
+  /**
+   * Request fields this provider cannot honour and leaves out, one short sentence each
+   * (`temperature is not supported by anthropic and was dropped`). Pure and cheap: the call
+   * asks before each attempt and reports them as `x-gateway-warnings`. Absent: none.
+   */
+  warnings?(req: ChatRequest): string[];
   /** Absent where the provider has no embeddings. */
   embed?(req: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResponse>;
   /** Releases connection pools; called when the gateway stops. */

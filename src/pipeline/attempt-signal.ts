@@ -1,4 +1,4 @@
-import { GatewayError } from '../core/errors.js';
+import { UpstreamError } from '../core/upstream-error.js';
 
 /** Why a call was abandoned because the client went away (not an upstream fault). */
 export class ClientClosedError extends Error {
@@ -48,7 +48,7 @@ export class AttemptSignal {
     let wait = this.timeoutMs;
     if (this.deadlineAt !== undefined) wait = Math.min(wait, Math.max(0, this.deadlineAt - Date.now()));
     this.timer = setTimeout(() => {
-      this.controller.abort(new GatewayError('upstream_timeout', `${this.provider} did not answer within ${wait} ms`));
+      this.controller.abort(new UpstreamError({ kind: 'timeout', provider: this.provider, message: `${this.provider} did not answer within ${wait} ms` }));
     }, wait);
     // A pending timer must not keep a draining process alive.
     this.timer.unref();

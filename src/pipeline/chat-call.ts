@@ -13,6 +13,7 @@ import { ClientClosedError } from './attempt-signal.js';
 import type { CallContext } from './call-context.js';
 import type { Deployment, ModelGroup } from './model-registry.js';
 import { AttemptsExhausted, runAttempts } from './run-attempts.js';
+import { toClientError } from './client-error.js';
 
 /** What a finished call tells the client and the ledger. */
 export interface CallOutcome {
@@ -44,8 +45,7 @@ export function statusOf(err: GatewayError | ClientClosedError): number {
 }
 
 export function asClientError(err: unknown): GatewayError | ClientClosedError {
-  if (isGatewayError(err) || err instanceof ClientClosedError) return err;
-  return new GatewayError('internal_error', 'the gateway failed to handle the call', { cause: err });
+  return toClientError(err);
 }
 
 function requestFor(req: ChatRequest, deployment: Deployment): ChatRequest {

@@ -1,36 +1,11 @@
 import type { ProviderAdapter } from '../core/adapter.js';
-import type { DeploymentLimits, GatewayConfig, Strategy } from '../config/types.js';
-import { resolvePrice, type ResolvedPrice } from '../usage/pricing.js';
+import type { GatewayConfig } from '../config/types.js';
+import type { Deployment, ModelGroup } from '../core/deployment.js';
+
+export type { Deployment, ModelGroup };
+import { resolvePrice } from '../usage/pricing.js';
 import { createAdapter, needsApiKey } from '../../providers/index.js';
 
-/** One place a model group's requests can go: a provider and an upstream model. */
-export interface Deployment {
-  /** Stable id for health, limits and reports: `<group>/<index>` or `<provider>/<model>`. */
-  id: string;
-  provider: string;
-  adapter: ProviderAdapter;
-  /** The upstream model id. */
-  model: string;
-  weight: number;
-  /** Configured price, else the bundled table's, resolved once at start. */
-  pricing: ResolvedPrice;
-  limits?: DeploymentLimits;
-  /** Per-attempt timeout, ms. */
-  timeoutMs: number;
-}
-
-/** What a client names as `model`: a configured group, or a direct `provider/model`. */
-export interface ModelGroup {
-  name: string;
-  strategy: Strategy;
-  retries: number;
-  timeoutMs: number;
-  deadlineMs?: number;
-  fallbacks: readonly string[];
-  deployments: readonly Deployment[];
-  /** True for `provider/model` names that reach one provider's model directly. */
-  isDirect: boolean;
-}
 
 const DIRECT_CACHE_LIMIT = 1000;
 const DIRECT_TIMEOUT_MS = 60_000;

@@ -1,4 +1,5 @@
-import { GatewayError, isGatewayError } from '../core/errors.js';
+import { GatewayError } from '../core/errors.js';
+import { isRetryable } from './client-error.js';
 import type { ChatRequest } from '../core/types.js';
 import type { Balancer } from '../routing/balancer.js';
 import { AttemptSignal } from './attempt-signal.js';
@@ -39,9 +40,6 @@ export class AttemptsExhausted extends Error {
   }
 }
 
-function isRetryable(err: unknown): boolean {
-  return isGatewayError(err) && err.retryable;
-}
 
 /** The group, then its fallback groups (one level, each once). */
 function groupChain(plan: AttemptPlan): ModelGroup[] {

@@ -6,7 +6,7 @@ import { GatewayError } from '../core/errors.js';
 import type { ChatMessage, ChatRequest, ChatResponse, Usage } from '../core/types.js';
 import type { CallContext } from '../pipeline/call-context.js';
 import { CallFailed, completeChat, type CompletedChat } from '../pipeline/chat-call.js';
-import type { Deployment, ModelGroup } from '../pipeline/model-registry.js';
+import type { Deployment, ModelGroup } from '../core/deployment.js';
 import { checkJsonAnswer, jsonResponseFormat, repairMessages } from './json-output.js';
 import type { Prompt } from './prompt-types.js';
 import { renderTemplate } from './template.js';

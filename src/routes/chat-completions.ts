@@ -10,7 +10,7 @@ import { ChunkEncoder, DONE_FRAME, toOpenAICompletion } from '../http/openai-for
 import { SseWriter } from '../http/sse-writer.js';
 import type { CallContext } from '../pipeline/call-context.js';
 import { asClientError, CallFailed, completeChat, openChatStream, statusOf } from '../pipeline/chat-call.js';
-import type { ModelGroup } from '../pipeline/model-registry.js';
+import type { ModelGroup } from '../core/deployment.js';
 import { nanoToUsd } from '../usage/pricing.js';
 import { chatBodySchema } from './chat-schema.js';
 import { checkChatRequest } from './check-chat-request.js';

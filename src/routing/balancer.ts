@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../core/errors.js';
 import type { ChatRequest } from '../core/types.js';
-import type { Deployment, ModelGroup } from '../pipeline/model-registry.js';
+import type { Deployment, ModelGroup } from '../core/deployment.js';
 import { classifyAttempt } from './attempt-outcome.js';
 import { DEFAULT_COOLDOWN_POLICY, DeploymentHealth, type CooldownPolicy, type HealthState } from './cooldown.js';
 import { createMemoryGate, hasLimits, type DeploymentGate } from './deployment-limits.js';

@@ -1,6 +1,6 @@
 import type { Strategy } from '../config/types.js';
 import { assertNever } from '../core/types.js';
-import type { Deployment } from '../pipeline/model-registry.js';
+import type { Deployment } from '../core/deployment.js';
 import { pickCheapest } from './pick-cheapest.js';
 import { pickFastest } from './pick-fastest.js';
 import { pickLeastBusy } from './pick-least-busy.js';

@@ -15,7 +15,7 @@ import Bottleneck from 'bottleneck';
 import { Redis } from 'ioredis';
 import type { DeploymentLimits } from '../config/types.js';
 import { withTimeout } from '../core/with-timeout.js';
-import type { Deployment } from '../pipeline/model-registry.js';
+import type { Deployment } from '../core/deployment.js';
 import { clampTokens, LIMIT_WINDOW_MS, type DeploymentGate, type GateWait } from './deployment-limits.js';
 
 /** Idle limiter state leaves Redis after this long (a fresh window is full anyway). */

@@ -1,12 +1,8 @@
-import type { PriceConfig } from '../config/types.js';
-import type { Usage } from '../core/types.js';
-import { lookupBundledPrice } from '../../providers/prices.js';
+import type { PriceConfig, ResolvedPrice } from '../core/deployment.js';
 
-/** A deployment's effective price; `known: false` means cost 0 and a flag on the record. */
-export interface ResolvedPrice {
-  price: PriceConfig;
-  known: boolean;
-}
+export type { ResolvedPrice };
+import type { Usage } from '../core/types.js';
+import { lookupBundledPrice } from './prices.js';
 
 const FREE: PriceConfig = { input: 0, output: 0 };
 

@@ -1,4 +1,4 @@
-import type { PriceConfig } from '../src/config/types.js';
+import type { PriceConfig } from '../core/deployment.js';
 
 /**
  * The bundled price table: USD per 1M tokens, list prices of the providers' public pages.
