@@ -1,19 +1,21 @@
 import type { ProviderAdapter } from '../src/core/adapter.js';
-import type { ProviderConfig } from '../src/config/types.js';
+import type { ProviderConfig, ProviderConfigOf } from '../src/config/types.js';
 import { assertNever } from '../src/core/types.js';
-import { createAnthropicAdapter } from './anthropic.js';
-import { createGeminiAdapter } from './gemini.js';
+import { createAnthropicAdapter } from './anthropic/index.js';
+import { createGeminiAdapter } from './gemini/index.js';
 import { createMockAdapter } from './mock.js';
 import { createOpenAIAdapter } from './openai.js';
 
 /** Providers that cannot work without an API key; without one their deployments are left out. */
-export function needsApiKey(config: ProviderConfig): boolean {
+export function needsApiKey(config: ProviderConfig): config is ProviderConfigOf<'openai' | 'anthropic' | 'gemini'> {
   return config.type === 'openai' || config.type === 'anthropic' || config.type === 'gemini';
 }
 
 /** One registry line per provider kind. */
 export function createAdapter(name: string, config: ProviderConfig): ProviderAdapter {
-  switch (config.type) {
+  // Switching on the destructured tag narrows `config` in each case and leaves `type` for assertNever.
+  const { type } = config;
+  switch (type) {
     case 'openai':
       return createOpenAIAdapter(name, config, 'openai');
     case 'openai-compatible':
@@ -25,6 +27,6 @@ export function createAdapter(name: string, config: ProviderConfig): ProviderAda
     case 'mock':
       return createMockAdapter(name, config);
     default:
-      return assertNever(config.type);
+      return assertNever(type);
   }
 }

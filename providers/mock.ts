@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProviderAdapter } from '../src/core/adapter.js';
 import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse, ToolCall, Usage } from '../src/core/types.js';
-import type { ProviderConfig } from '../src/config/types.js';
+import type { MockProviderConfig } from '../src/config/types.js';
 
 function textOf(content: ChatMessage['content']): string {
   if (content == null) return '';
@@ -98,7 +98,7 @@ function splitWords(text: string): string[] {
   return text.match(/\s*\S+/g) ?? [text];
 }
 
-export function createMockAdapter(name: string, config: ProviderConfig): ProviderAdapter {
+export function createMockAdapter(name: string, config: MockProviderConfig): ProviderAdapter {
   const latencyMs = config.latency_ms ?? 0;
   const chunkDelayMs = config.chunk_delay_ms ?? 0;
   let counter = 0;

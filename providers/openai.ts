@@ -16,7 +16,7 @@ import type {
   ToolCall,
   Usage,
 } from '../src/core/types.js';
-import type { ProviderConfig } from '../src/config/types.js';
+import type { ProviderConfigOf } from '../src/config/types.js';
 import { createUndiciFetch } from './http-transport.js';
 import { protocolError } from '../src/core/upstream-error.js';
 import { fromHttpFacts, settleAdapterError } from './upstream-errors.js';
@@ -137,7 +137,7 @@ function toGatewayError(provider: string, err: unknown, signal: AbortSignal): un
 }
 
 // ---- adapter ----
-export function createOpenAIAdapter(name: string, config: ProviderConfig, kind: ProviderKind = 'openai'): ProviderAdapter {
+export function createOpenAIAdapter(name: string, config: ProviderConfigOf<'openai' | 'openai-compatible'>, kind: ProviderKind = 'openai'): ProviderAdapter {
   const transport = createUndiciFetch();
   const client = new OpenAI({
     fetch: transport.fetch,

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { newCallId } from './core/call-id.js';
+import { registerCallLifecycle } from './plugins/call-lifecycle.js';
 import { ANONYMOUS, type Caller } from './core/caller.js';
 import type { GatewayConfig } from './config/types.js';
-import { ClientClosedError } from './pipeline/attempt-signal.js';
-import type { CallContext, PipelineServices } from './pipeline/call-context.js';
-import { parseTags } from './http/gateway-tags.js';
+import type { PipelineServices } from './pipeline/call.js';
 import { requireMasterKey } from './plugins/admin-auth.js';
 import { createStoreRedis, hasRedis } from './store/redis.js';
 import { ControlPlane } from './control/control-plane.js';
@@ -30,7 +29,6 @@ import { registerUi } from './routes/ui.js';
 import { registerAdminKeys } from './routes/admin-keys.js';
 import { registerAdminSubscriptions } from './routes/admin-subscriptions.js';
 import { registerAdminTeams } from './routes/admin-teams.js';
-import { registerRefusalRecording } from './usage/record-refusals.js';
 import { createGatewayLedger, describeStore } from './usage/create-ledger.js';
 import type { Ledger } from './usage/ledger.js';
 import { PolicyResolver } from './cache/call-policies.js';
@@ -82,18 +80,13 @@ export interface AppDeps {
   configPollMs?: number;
 }
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
 /** Builds the gateway: plugins, routes and services. Never listens; `server.ts` does. */
 export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.server.log_level, ...(deps.logStream ? { stream: deps.logStream } : {}) },
     bodyLimit: Math.round(config.server.body_limit_mb * 1024 * 1024),
-    // A client-supplied id is kept when it is sane, so traces join up across services.
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    // Every request gets the gateway's own unguessable id; the client's x-request-id is only a correlation id.
+    genReqId: () => newCallId(),
     // One line per request from our onResponse hook instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
@@ -171,35 +164,12 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   registerErrorHandling(app);
   // Before any route: the access stage attaches its hooks to /v1 and /prompts routes as they register.
   registerAccess(app, access, services.ledger);
-  registerRefusalRecording(app, services.ledger);
+  registerCallLifecycle(app, () => configState.current);
 
-  const makeContext = (request: FastifyRequest, reply: FastifyReply, route: string): CallContext => {
-    const controller = new AbortController();
-    // One read of the current config: the call runs on this snapshot to its end.
-    const snapshot = configState.current;
-    snapshot.enter();
-    reply.raw.once('close', () => {
-      snapshot.leave();
-      if (!reply.raw.writableFinished) controller.abort(new ClientClosedError());
-    });
-    const ctx: CallContext = {
-      services: snapshot.pipeline,
-      requestId: request.id,
-      caller: request.caller,
-      route,
-      tags: parseTags(request.headers['x-gateway-tags']),
-      clientSignal: controller.signal,
-      startedAt: Date.now(),
-      log: request.log,
-    };
-    request.callContext = ctx;
-    return ctx;
-  };
-
-  registerChatCompletions(app, makeContext);
-  registerEmbeddings(app, makeContext);
+  registerChatCompletions(app);
+  registerEmbeddings(app);
   registerModels(app, () => configState.current.registry, Date.now());
-  await registerPrompts(app, makeContext, {
+  await registerPrompts(app, {
     checkApproval: (caller, prompt) => access.checkSubscription(caller, 'prompt', prompt.spec.name),
   });
   registerAdminDeployments(app);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  anthropicWarnings,
+  createAnthropicAdapter,
   DEFAULT_MAX_TOKENS,
   fromAnthropicResponse,
   mapAnthropicFinishReason,
@@ -7,7 +9,7 @@ import {
   toAnthropicRequest,
   type AnthropicMessage,
   type AnthropicStreamEvent,
-} from '../providers/anthropic.js';
+} from '../providers/anthropic/index.js';
 import { GatewayError } from '../src/core/errors.js';
 import type { ChatChunk, ChatRequest } from '../src/core/types.js';
 import { buildMessage, findRequestFault, messageEvents } from './fakes/anthropic.js';
@@ -317,5 +319,59 @@ describe('mapAnthropicStream', () => {
   it('treats a stream that ends without message_stop as an error, not a clean finish', async () => {
     const events = eventsOf(buildMessage({}, model));
     await expect(collect(events.slice(0, -2))).rejects.toMatchObject({ kind: 'protocol', isRetryable: true, message: expect.stringContaining('message_stop') });
+  });
+});
+
+describe('anthropicWarnings', () => {
+  it('names each sampling field toAnthropicRequest leaves out, one sentence each', () => {
+    expect(anthropicWarnings(request({ temperature: 1.7, top_p: 0.9, presence_penalty: 1, frequency_penalty: 1, seed: 7 }))).toEqual([
+      'temperature is not supported by anthropic and was dropped',
+      'top_p is not supported by anthropic and was dropped',
+      'presence_penalty is not supported by anthropic and was dropped',
+      'frequency_penalty is not supported by anthropic and was dropped',
+      'seed is not supported by anthropic and was dropped',
+    ]);
+    expect(anthropicWarnings(request({ temperature: 0 }))).toEqual(['temperature is not supported by anthropic and was dropped']);
+  });
+
+  it('names message names, image detail and strict modes, which have no Anthropic field', () => {
+    const warnings = anthropicWarnings(
+      request({
+        messages: [
+          { role: 'user', name: 'ada', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.jpg', detail: 'low' } }] },
+        ],
+        tools: [{ type: 'function', function: { name: 'now', strict: true } }],
+        response_format: { type: 'json_schema', json_schema: { name: 'm', strict: true, schema: { type: 'object' } } },
+      }),
+    );
+    expect(warnings).toEqual([
+      'message name is not supported by anthropic and was dropped',
+      'image_url detail is not supported by anthropic and was dropped',
+      'tool strict mode is not supported by anthropic and was dropped',
+      'response_format strict mode is not supported by anthropic and was dropped',
+    ]);
+  });
+
+  it('says nothing about what it maps, and shares one empty list when nothing is dropped', () => {
+    const honoured = request({
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.jpg', detail: 'auto' } }] }],
+      max_tokens: 10,
+      stop: 'END',
+      user: 'u-1',
+      n: 1,
+      tools: [{ type: 'function', function: { name: 'now', strict: false } }],
+      tool_choice: 'required',
+      parallel_tool_calls: false,
+      response_format: { type: 'json_object' },
+    });
+    const first = anthropicWarnings(honoured);
+    expect(first).toEqual([]);
+    expect(anthropicWarnings(request({}))).toBe(first);
+  });
+
+  it('is what the adapter reports', async () => {
+    const adapter = createAnthropicAdapter('claude-eu', { type: 'anthropic', api_key: 'test-key' });
+    expect(adapter.warnings?.(request({ seed: 1 }))).toEqual(['seed is not supported by anthropic and was dropped']);
+    await adapter.close?.();
   });
 });

@@ -178,8 +178,8 @@ describe('prompt APIs on a model group with a cache and guardrails', () => {
     await gw.app.gateway.ledger.flush();
     const res = await fetch(`${gw.url}/admin/logs?limit=1000`, { headers: { authorization: `Bearer ${MASTER}` } });
     const { records } = (await res.json()) as { records: Array<Record<string, unknown>> };
-    const miss = records.find((r) => r.request_id === 'prompt-miss-1');
-    const hit = records.find((r) => r.request_id === 'prompt-hit-1');
+    const miss = records.find((r) => r.client_request_id === 'prompt-miss-1');
+    const hit = records.find((r) => r.client_request_id === 'prompt-hit-1');
     expect(miss).toMatchObject({ route: 'prompt:summarize', model: 'fast', cache_hit: false, cache_status: 'miss' });
     expect(hit).toMatchObject({ route: 'prompt:summarize', model: 'fast', cache_hit: true, cache_status: 'hit', cost_usd: 0, saved_cost_usd: miss?.cost_usd });
   });

@@ -328,7 +328,7 @@ describe.each(stores)('response cache ($name store)', ({ store }) => {
 
     const admin = (path: string) => fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${MASTER}` } });
     const { records } = (await (await admin('/admin/logs?limit=1000')).json()) as { records: Record<string, unknown>[] };
-    const byId = (id: string) => records.find((r) => r.request_id === id);
+    const byId = (id: string) => records.find((r) => r.client_request_id === id);
     const missRecord = byId(miss.response.headers.get('x-request-id')!);
     expect(missRecord).toMatchObject({ cache_hit: false, cache_status: 'miss', cost_usd: DEFAULT_COST_NANO / 1e9, prompt_tokens: 1200, saved_cost_usd: 0 });
     for (const id of [hitId, streamHitId]) {

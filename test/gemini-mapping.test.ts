@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
+  createGeminiAdapter,
   createGeminiStreamMapper,
   fromGeminiResponse,
+  geminiWarnings,
   guessMimeType,
   mapGeminiFinishReason,
   toGeminiRequest,
   toGeminiSchema,
   type GeminiResponse,
   type IdSource,
-} from '../providers/gemini.js';
+} from '../providers/gemini/index.js';
 import { GatewayError } from '../src/core/errors.js';
 import type { ChatChunk, ChatRequest } from '../src/core/types.js';
 import { findRequestFault, textResponse, toStreamEvents, type GenerateBody, type WireResponse } from './fakes/gemini.js';
@@ -450,5 +452,55 @@ describe('createGeminiStreamMapper', () => {
   it('throws the content_filter error on a blocked prompt', () => {
     const blocked: GeminiResponse = { promptFeedback: { blockReason: 'PROHIBITED_CONTENT' }, modelVersion: 'm' };
     expect(() => streamChunks([blocked as WireResponse])).toThrow(expect.objectContaining({ status: 400, providerCode: 'content_filter' }));
+  });
+});
+
+describe('geminiWarnings', () => {
+  it('names user and parallel_tool_calls: false, which have no Gemini field', () => {
+    expect(geminiWarnings(request({ user: 'u-1', tools: [weatherTool], parallel_tool_calls: false }))).toEqual([
+      'user is not supported by gemini and was dropped',
+      'parallel_tool_calls is not supported by gemini and was dropped',
+    ]);
+  });
+
+  it('names message names, image detail and strict tools', () => {
+    const warnings = geminiWarnings(
+      request({
+        messages: [
+          { role: 'system', name: 'ops', content: 'Be brief.' },
+          { role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.webp', detail: 'high' } }] },
+        ],
+        tools: [{ type: 'function', function: { ...weatherTool.function, strict: true } }],
+      }),
+    );
+    expect(warnings).toEqual([
+      'message name is not supported by gemini and was dropped',
+      'image_url detail is not supported by gemini and was dropped',
+      'tool strict mode is not supported by gemini and was dropped',
+    ]);
+  });
+
+  it('says nothing about what generationConfig carries, and shares one empty list when nothing is dropped', () => {
+    const mapped = request({
+      temperature: 0.3,
+      top_p: 0.9,
+      max_completion_tokens: 70,
+      stop: 'END',
+      n: 2,
+      seed: 7,
+      presence_penalty: 0.5,
+      frequency_penalty: 0.25,
+      tools: [weatherTool],
+      parallel_tool_calls: true,
+      response_format: { type: 'json_schema', json_schema: { name: 'answer', strict: true, schema: { type: 'object', properties: { a: { type: 'string' } } } } },
+    });
+    const first = geminiWarnings(mapped);
+    expect(first).toEqual([]);
+    expect(geminiWarnings(request({}))).toBe(first);
+  });
+
+  it('is what the adapter reports', () => {
+    const adapter = createGeminiAdapter('gemini-eu', { type: 'gemini', api_key: 'test-key' });
+    expect(adapter.warnings?.(request({ user: 'u-1' }))).toEqual(['user is not supported by gemini and was dropped']);
   });
 });

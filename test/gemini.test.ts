@@ -4,7 +4,7 @@
  */
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createGeminiAdapter } from '../providers/gemini.js';
+import { createGeminiAdapter } from '../providers/gemini/index.js';
 import { UpstreamError } from '../src/core/upstream-error.js';
 import { createMemoryLedger } from '../src/usage/memory-ledger.js';
 import { DEFAULT_REPLY, fakeEmbedding, MODEL_VERSION, startFakeGemini, textResponse, toSseBody, toStreamEvents, type FakeGemini } from './fakes/gemini.js';

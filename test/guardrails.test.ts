@@ -167,7 +167,7 @@ describe('what is recorded', () => {
     await gw.app.gateway.ledger.flush();
     const res = await fetch(`${gw.url}/admin/logs?limit=1000`, { headers: { authorization: `Bearer ${MASTER}` } });
     const { records } = (await res.json()) as { records: Array<Record<string, unknown>> };
-    expect(records.find((r) => r.request_id === 'gr-redacted')).toMatchObject({ status: 200, model: 'redact', guardrails: ['pii:email', 'pii:card'] });
+    expect(records.find((r) => r.client_request_id === 'gr-redacted')).toMatchObject({ status: 200, model: 'redact', guardrails: ['pii:email', 'pii:card'] });
     const refused = records.filter((r) => r.model === 'block' && r.error_code === 'guardrail_violation');
     expect(refused.length).toBeGreaterThanOrEqual(SAMPLES.length);
     expect(refused[0]).toMatchObject({ status: 400, guardrails: ['pii:api_key'], cost_usd: 0, provider: null });

@@ -140,8 +140,8 @@ describe('ledger across Redis outages', () => {
   async function expectLedgerExact(): Promise<void> {
     const { totals } = await admin<{ totals: Totals }>('/admin/usage');
     expect(totals).toMatchObject(expectedTotals());
-    const { records } = await admin<{ records: { request_id: string }[] }>('/admin/logs?limit=1000');
-    const ids = records.map((r) => r.request_id);
+    const { records } = await admin<{ records: { id: string }[] }>('/admin/logs?limit=1000');
+    const ids = records.map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.sort()).toEqual([...answered.keys()].sort());
   }

@@ -11,7 +11,7 @@ import { accessConfig, admin, createKey } from './helpers/access.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
 interface LogRecord {
-  request_id: string;
+  client_request_id: string;
   route: string;
   model: string | null;
   key_id: string | null;
@@ -58,7 +58,7 @@ describe('ledger records for refused calls', () => {
     expect([badJson.status, unknown.status, badPrompt.status, denied.status]).toEqual([400, 404, 400, 400]);
 
     const records = await logs();
-    const byId = (rid: string) => records.filter((r) => r.request_id === rid);
+    const byId = (rid: string) => records.filter((r) => r.client_request_id === rid);
     expect(byId('refusal-bad-json')).toMatchObject([{ route: 'chat', status: 400, error_code: 'invalid_json', model: null }]);
     expect(byId('refusal-unknown-model')).toMatchObject([{ route: 'chat', status: 404, error_code: 'model_not_found', model: 'nope' }]);
     expect(byId('refusal-bad-prompt')).toMatchObject([{ route: 'prompt:greet', status: 400, error_code: 'missing_field' }]);

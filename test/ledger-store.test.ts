@@ -18,7 +18,8 @@ let seq = 0;
 function record(fields: Partial<LedgerRecord> = {}): LedgerRecord {
   seq++;
   return {
-    request_id: `req-${seq}`,
+    id: `req-${seq}`,
+    client_request_id: null,
     time: T0 + 10 * 60_000,
     key_id: 'key_a',
     team: 'team-a',
@@ -170,49 +171,49 @@ describe.each(factories)('ledger store contract: $name', (factory) => {
   });
 
   it('counts a batch id once, however often it is written', async () => {
-    const batch = { id: 'replayed', records: [record({ request_id: 'once-1' }), record({ request_id: 'once-2' })] };
+    const batch = { id: 'replayed', records: [record({ id: 'once-1' }), record({ id: 'once-2' })] };
     await store.write(batch);
     await store.write(batch);
     await store.write({ ...batch });
-    await store.write({ id: 'other', records: [record({ request_id: 'once-3' })] });
+    await store.write({ id: 'other', records: [record({ id: 'once-3' })] });
     const [row] = await store.usage({ from: T0, to: T0 + H, groupBy: [] });
     expect(row?.counters.requests).toBe(3);
     const logs = await store.logs({ limit: 100 });
-    expect(logs.map((r) => r.request_id).sort()).toEqual(['once-1', 'once-2', 'once-3']);
+    expect(logs.map((r) => r.id).sort()).toEqual(['once-1', 'once-2', 'once-3']);
   });
 
   it('keeps the request log most recently recorded first, with filters', async () => {
     await store.write({
       id: 'log',
       records: [
-        record({ request_id: 'a', time: T0 + 1000, status: 200 }),
-        record({ request_id: 'c', time: T0 + 2000, status: 502, model: 'smart', upstream_model: 'claude-x' }),
-        record({ request_id: 'b', time: T0 + 3000, status: 429, key_id: 'key_b', error_code: 'upstream_rate_limited' }),
-        record({ request_id: 'd', time: T0 + 4000, status: 200, tags: ['batch', 'eu'], ttft_ms: 12 }),
+        record({ id: 'a', time: T0 + 1000, status: 200 }),
+        record({ id: 'c', time: T0 + 2000, status: 502, model: 'smart', upstream_model: 'claude-x' }),
+        record({ id: 'b', time: T0 + 3000, status: 429, key_id: 'key_b', error_code: 'upstream_rate_limited' }),
+        record({ id: 'd', time: T0 + 4000, status: 200, tags: ['batch', 'eu'], ttft_ms: 12 }),
       ],
     });
     const all = await store.logs({ limit: 10 });
-    expect(all.map((r) => r.request_id)).toEqual(['d', 'b', 'c', 'a']);
-    expect(all[0]).toEqual(record({ request_id: 'd', time: T0 + 4000, status: 200, tags: ['batch', 'eu'], ttft_ms: 12 }));
-    expect((await store.logs({ limit: 2 })).map((r) => r.request_id)).toEqual(['d', 'b']);
-    expect((await store.logs({ limit: 10, keyId: 'key_b' })).map((r) => r.request_id)).toEqual(['b']);
-    expect((await store.logs({ limit: 10, model: 'smart' })).map((r) => r.request_id)).toEqual(['c']);
-    expect((await store.logs({ limit: 10, model: 'claude-x' })).map((r) => r.request_id)).toEqual(['c']);
-    expect((await store.logs({ limit: 10, status: { exact: 429 } })).map((r) => r.request_id)).toEqual(['b']);
-    expect((await store.logs({ limit: 10, status: { class: 5 } })).map((r) => r.request_id)).toEqual(['c']);
-    expect((await store.logs({ limit: 10, since: T0 + 2000 })).map((r) => r.request_id)).toEqual(['d', 'b', 'c']);
+    expect(all.map((r) => r.id)).toEqual(['d', 'b', 'c', 'a']);
+    expect(all[0]).toEqual(record({ id: 'd', time: T0 + 4000, status: 200, tags: ['batch', 'eu'], ttft_ms: 12 }));
+    expect((await store.logs({ limit: 2 })).map((r) => r.id)).toEqual(['d', 'b']);
+    expect((await store.logs({ limit: 10, keyId: 'key_b' })).map((r) => r.id)).toEqual(['b']);
+    expect((await store.logs({ limit: 10, model: 'smart' })).map((r) => r.id)).toEqual(['c']);
+    expect((await store.logs({ limit: 10, model: 'claude-x' })).map((r) => r.id)).toEqual(['c']);
+    expect((await store.logs({ limit: 10, status: { exact: 429 } })).map((r) => r.id)).toEqual(['b']);
+    expect((await store.logs({ limit: 10, status: { class: 5 } })).map((r) => r.id)).toEqual(['c']);
+    expect((await store.logs({ limit: 10, since: T0 + 2000 })).map((r) => r.id)).toEqual(['d', 'b', 'c']);
   });
 
   it('caps the request log and keeps the newest', async () => {
     const capped = make({ logMaxRecords: 100 });
     for (let b = 0; b < 10; b++) {
-      await capped.write({ id: `cap-${b}`, records: Array.from({ length: 100 }, (_, i) => record({ request_id: `cap-${b}-${i}`, time: T0 + b * 100 + i })) });
+      await capped.write({ id: `cap-${b}`, records: Array.from({ length: 100 }, (_, i) => record({ id: `cap-${b}-${i}`, time: T0 + b * 100 + i })) });
     }
     const kept = await capped.logs({ limit: 1000 });
     // Redis trims with MAXLEN ~ (whole stream nodes), so a little more than the cap may stay.
     expect(kept.length).toBeGreaterThanOrEqual(100);
     expect(kept.length).toBeLessThan(1000);
-    expect(kept.slice(0, 100).map((r) => r.request_id)).toEqual(Array.from({ length: 100 }, (_, i) => `cap-9-${99 - i}`));
+    expect(kept.slice(0, 100).map((r) => r.id)).toEqual(Array.from({ length: 100 }, (_, i) => `cap-9-${99 - i}`));
     // Aggregates are not capped with the log.
     const [row] = await capped.usage({ from: T0, to: T0 + H, groupBy: [] });
     expect(row?.counters.requests).toBe(1000);

@@ -343,13 +343,14 @@ describe.each(stores)('usage ledger over HTTP ($name store)', ({ name, store }) 
         'cost_usd',
         'error_code',
         'guardrails',
+        'id',
         'key_id',
         'latency_ms',
         'model',
         'price_known',
         'prompt_tokens',
         'provider',
-        'request_id',
+        'client_request_id',
         'route',
         'saved_cost_usd',
         'status',
@@ -359,6 +360,7 @@ describe.each(stores)('usage ledger over HTTP ($name store)', ({ name, store }) 
         'ttft_ms',
         'upstream_model',
         'usage_source',
+        'warnings',
       ].sort(),
     );
     expect(plain).toMatchObject({ key_id: null, team: null, tags: ['plain', 'finance'], usage_source: 'reported', attempts: 1, ttft_ms: null, cost_usd: nano(FAST, { prompt_tokens: 120, completion_tokens: 30 }) / 1e9 });
@@ -465,7 +467,7 @@ describe('usage ledger: listeners', () => {
       const off = gw.app.gateway.ledger.onRecord((record) => seen.push(record));
       const r = await gw.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-gateway-tags': 'budget' } }).withResponse();
       expect(seen).toEqual([
-        expect.objectContaining({ request_id: r.response.headers.get('x-request-id'), status: 200, model: 'm', tags: ['budget'], prompt_tokens: r.data.usage!.prompt_tokens }),
+        expect.objectContaining({ id: r.response.headers.get('x-request-id'), status: 200, model: 'm', tags: ['budget'], prompt_tokens: r.data.usage!.prompt_tokens }),
       ]);
       off();
       await gw.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'again' }] });

@@ -123,7 +123,8 @@ describe('metrics series bound', () => {
   it('folds label sets past the cap into _other', () => {
     const metrics = new GatewayMetrics();
     const base: LedgerRecord = {
-      request_id: 'r',
+      id: 'r',
+      client_request_id: null,
       time: 0,
       key_id: null,
       team: null,

@@ -189,7 +189,7 @@ describe('POST /prompts/<name>', () => {
       expect(res.status).toBe(200);
       expect(records).toHaveLength(1);
       expect(records[0]).toMatchObject({
-        request_id: res.headers.get('x-request-id'),
+        id: res.headers.get('x-request-id'),
         route: 'prompt:greet',
         model: 'scripted',
         provider: 'fake',

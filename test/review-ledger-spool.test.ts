@@ -28,7 +28,7 @@ function downStore(): LedgerStore {
   };
 }
 
-const record = (id: string) => blankRecord({ request_id: id, time: Date.now(), key_id: null, team: null, route: 'chat', tags: [], status: 200 });
+const record = (id: string) => blankRecord({ id: id, time: Date.now(), key_id: null, team: null, route: 'chat', tags: [], status: 200 });
 
 it('logs a spool file it cannot close after shutdown instead of rejecting unhandled', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'konnect-review-spool-'));

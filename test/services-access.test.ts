@@ -66,7 +66,7 @@ describe('keys on a service', () => {
       expect(seen.authorization).toBeUndefined();
       expect(seen['x-api-key']).toBeUndefined();
       expect(JSON.stringify(seen)).not.toContain(keys.allowed!.key);
-      expect(ledger.records().find((r) => r.request_id === id)).toMatchObject({ route: 'service:users', key_id: keys.allowed!.id, status: 200 });
+      expect(ledger.records().find((r) => r.client_request_id === id)).toMatchObject({ route: 'service:users', key_id: keys.allowed!.id, status: 200 });
     }
   });
 

@@ -92,7 +92,7 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 
-const recordOf = (id: string) => ledger.records().find((r) => r.request_id === id);
+const recordOf = (id: string) => ledger.records().find((r) => r.client_request_id === id);
 
 describe('weights', () => {
   it('spreads hundreds of requests 3:1 within tolerance', async () => {
@@ -210,7 +210,7 @@ describe('retries', () => {
         const res = await rawRequest(gw2.url, { method: 'PUT', path: '/put/item', body, headers: { 'content-type': 'application/json', 'x-request-id': id } });
         expect(res.status).toBe(200);
         expect(res.json<{ body: unknown }>().body).toEqual(JSON.parse(body));
-        return local.records().find((r) => r.request_id === id)?.attempts === 2;
+        return local.records().find((r) => r.client_request_id === id)?.attempts === 2;
       }, 'a PUT that met the dead target first');
     } finally {
       await gw2.close();

@@ -124,7 +124,7 @@ describe('a 10 MB upload', () => {
       expect(seen.sha256).toBe(sha256(payload));
       // A declared length stays declared upstream; a chunked body stays chunked.
       expect(seen.te).toBe(framing === 'chunked' ? 'chunked' : null);
-      const record = ledger.records().find((r) => r.request_id === `upload-${framing}`);
+      const record = ledger.records().find((r) => r.client_request_id === `upload-${framing}`);
       expect(record).toMatchObject({ route: 'service:files', status: 200, request_bytes: SIZE });
     });
   }
@@ -166,7 +166,7 @@ describe('a 10 MB download', () => {
       expect(bytes).toBe(SIZE);
       expect(hash).toBe(sha256(payload));
       await new Promise((r) => setImmediate(r));
-      const record = ledger.records().find((r) => r.request_id === `download-${framing}`);
+      const record = ledger.records().find((r) => r.client_request_id === `download-${framing}`);
       expect(record).toMatchObject({ route: 'service:files', status: 200, response_bytes: SIZE });
     });
   }
@@ -232,7 +232,7 @@ describe('the request size limit', () => {
     const { status, body } = await answer;
     expect(status).toBe(413);
     expect((JSON.parse(body.toString()) as ErrorShape).error.code).toBe('body_too_large');
-    expect(ledger.records().find((r) => r.request_id === 'chunked-over')).toMatchObject({ status: 413, error_code: 'body_too_large' });
+    expect(ledger.records().find((r) => r.client_request_id === 'chunked-over')).toMatchObject({ status: 413, error_code: 'body_too_large' });
   });
 
   it('lets a body within the limit through', async () => {

@@ -275,7 +275,7 @@ describe('ledger', () => {
     });
     expect(res.status).toBe(200);
     await ledger.flush();
-    const record = ledger.records().find((r) => r.request_id === id);
+    const record = ledger.records().find((r) => r.client_request_id === id);
     expect(record).toMatchObject({
       route: 'service:users',
       status: 200,
@@ -289,13 +289,13 @@ describe('ledger', () => {
       response_bytes: res.body.length,
     });
     expect(record!.latency_ms).toBeGreaterThanOrEqual(0);
-    expect(ledger.records().filter((r) => r.request_id === id)).toHaveLength(1);
+    expect(ledger.records().filter((r) => r.client_request_id === id)).toHaveLength(1);
   });
 
   it('records refused calls with their status and error code', async () => {
     await rawRequest(gw.url, { method: 'DELETE', path: '/api/orders/1', headers: { 'x-request-id': 'ledger-405' } });
     await rawRequest(gw.url, { path: '/api/users/%2e%2e/x', headers: { 'x-request-id': 'ledger-400' } });
-    expect(ledger.records().find((r) => r.request_id === 'ledger-405')).toMatchObject({ route: 'service:orders', status: 405, error_code: 'method_not_allowed', attempts: 0 });
-    expect(ledger.records().find((r) => r.request_id === 'ledger-400')).toMatchObject({ route: 'service:users', status: 400, error_code: 'invalid_request' });
+    expect(ledger.records().find((r) => r.client_request_id === 'ledger-405')).toMatchObject({ route: 'service:orders', status: 405, error_code: 'method_not_allowed', attempts: 0 });
+    expect(ledger.records().find((r) => r.client_request_id === 'ledger-400')).toMatchObject({ route: 'service:users', status: 400, error_code: 'invalid_request' });
   });
 });

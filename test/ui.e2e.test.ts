@@ -73,7 +73,8 @@ async function seedHistory(): Promise<void> {
         const completion = 80 + ((i * 31 + day) % 300);
         const failed = (i + day) % 23 === 0;
         records.push({
-          request_id: `seed-${day}-${m}-${i}`,
+          id: `seed-${day}-${m}-${i}`,
+          client_request_id: null,
           time: midnight - day * DAY_MS + ((i * 3_600_000 * 7) % DAY_MS),
           key_id: null,
           team: i % 3 === 0 ? 'data-science' : 'web',

@@ -45,9 +45,9 @@ export class Settlement {
    */
   settle(record: LedgerRecord): void {
     if (record.key_id === null) return;
-    const reservation = this.pending.get(record.request_id);
+    const reservation = this.pending.get(record.id);
     if (reservation) {
-      this.pending.delete(record.request_id);
+      this.pending.delete(record.id);
       this.apply(reservation.identity, record.prompt_tokens + record.completion_tokens - reservation.tokens, record.cost_nano_usd);
       return;
     }

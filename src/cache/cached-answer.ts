@@ -4,7 +4,7 @@
  * the cost it saved. Stored as JSON with a version, checked when read back.
  */
 import type { ChatResponse, Usage } from '../core/types.js';
-import type { CompletedChat } from '../pipeline/chat-call.js';
+import type { CompletedChat } from '../pipeline/run-chat.js';
 
 export interface CachedAnswer {
   /** `model` is the upstream model that answered. */
@@ -26,10 +26,10 @@ export function toCachedAnswer(response: ChatResponse, fields: { model: string; 
 
 export function answerFromCompleted(done: CompletedChat): CachedAnswer {
   return toCachedAnswer(done.response, {
-    model: done.response.model || done.deployment.model,
-    usage: done.usage,
-    provider: done.deployment.provider,
-    costNanoUsd: done.costNanoUsd,
+    model: done.leg.upstreamModel,
+    usage: done.leg.usage,
+    provider: done.leg.deployment.provider,
+    costNanoUsd: done.leg.costNanoUsd,
   });
 }
 

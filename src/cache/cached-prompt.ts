@@ -6,7 +6,7 @@
 import type { FastifyReply } from 'fastify';
 import { GatewayError } from '../core/errors.js';
 import type { ChatRequest, Usage } from '../core/types.js';
-import type { CallContext } from '../pipeline/call-context.js';
+import type { Call } from '../pipeline/call.js';
 import type { ModelGroup } from '../core/deployment.js';
 import { checkJsonAnswer } from '../prompts/json-output.js';
 import type { Prompt } from '../prompts/prompt-types.js';
@@ -36,9 +36,9 @@ function outputOf(prompt: Prompt, answer: CachedAnswer): unknown {
   return checked.value;
 }
 
-/** Throws CallFailed (as runPrompt) when a fresh call fails. */
+/** Throws the client-facing error (as runPrompt) when a fresh call fails. */
 export async function runPromptThroughCache(
-  ctx: CallContext,
+  call: Call,
   reply: FastifyReply,
   cache: ResponseCache,
   plan: CachePlan,
@@ -46,8 +46,8 @@ export async function runPromptThroughCache(
   prompt: Prompt,
   req: ChatRequest,
 ): Promise<PromptResult> {
-  const result = await completeThroughCache(ctx, reply, cache, plan, group.name, async () => {
-    const done = await runPrompt(ctx, group, prompt, req);
+  const result = await completeThroughCache(call, reply, cache, plan, async () => {
+    const done = await runPrompt(call, group, prompt, req);
     const answer = toCachedAnswer(done.response, {
       model: done.upstreamModel,
       usage: done.usage,

@@ -5,13 +5,11 @@
  * prompt answer) and supplies the live call.
  */
 import type { FastifyReply } from 'fastify';
-import type { ChatChunk } from '../core/types.js';
 import { ChunkEncoder, DONE_FRAME } from '../http/openai-format.js';
 import { gatewayHeaders } from '../http/gateway-headers.js';
+import type { StreamObserver } from '../http/render-chat.js';
 import { SseWriter } from '../http/sse-writer.js';
-import type { CallContext } from '../pipeline/call-context.js';
-import type { CallOutcome } from '../pipeline/chat-call.js';
-import { writeLedger } from '../pipeline/chat-call.js';
+import type { Call } from '../pipeline/call.js';
 import { AnswerCollector } from './answer-collector.js';
 import type { CachedAnswer } from './cached-answer.js';
 import { initialStatus, type CachePlan, type CacheStatus } from './cache-plan.js';
@@ -19,12 +17,6 @@ import { replayChunks } from './replay-chunks.js';
 import type { ResponseCache } from './response-cache.js';
 
 export const CACHE_HEADER = 'x-gateway-cache';
-
-/** Sees a live stream go by; `onComplete` comes only for a stream that ended cleanly. */
-export interface StreamObserver {
-  onChunk(chunk: ChatChunk): void;
-  onComplete(outcome: CallOutcome, upstreamModel: string): void;
-}
 
 export interface FreshAnswer<T> {
   answer: CachedAnswer;
@@ -41,20 +33,8 @@ export interface CachedResult<T> {
   value?: T;
 }
 
-function recordHit(ctx: CallContext, model: string, answer: CachedAnswer, status: number, ttftMs: number | null): void {
-  writeLedger(ctx, model, {
-    status,
-    provider: answer.provider,
-    upstream_model: answer.response.model,
-    ttft_ms: ttftMs,
-    cache_hit: true,
-    cache_status: 'hit',
-    saved_cost_nano_usd: answer.costNanoUsd,
-  });
-}
-
-function markStatus(ctx: CallContext, status: CacheStatus): void {
-  ctx.notes = { ...ctx.notes, cache_status: status };
+function noteHit(call: Call, answer: CachedAnswer, ttftMs: number | null): void {
+  call.noteCacheHit({ provider: answer.provider, upstreamModel: answer.response.model, costNanoUsd: answer.costNanoUsd }, ttftMs);
 }
 
 /**
@@ -62,22 +42,21 @@ function markStatus(ctx: CallContext, status: CacheStatus): void {
  * usual, noted as a miss or bypass); its errors propagate after followers were released.
  */
 export async function completeThroughCache<T>(
-  ctx: CallContext,
+  call: Call,
   reply: FastifyReply,
   cache: ResponseCache,
   plan: CachePlan,
-  model: string,
   fresh: () => Promise<FreshAnswer<T>>,
 ): Promise<CachedResult<T>> {
   const ticket = await cache.acquire(plan);
   if (ticket.kind === 'hit') {
     reply.header(CACHE_HEADER, 'hit');
-    recordHit(ctx, model, ticket.answer, 200, null);
+    noteHit(call, ticket.answer, null);
     return { status: 'hit', answer: ticket.answer, attempts: 0 };
   }
   const status = initialStatus(plan);
   reply.header(CACHE_HEADER, status);
-  markStatus(ctx, status);
+  call.noteCache(status);
   let result: FreshAnswer<T> | undefined;
   try {
     result = await fresh();
@@ -88,19 +67,20 @@ export async function completeThroughCache<T>(
 }
 
 /** Writes a cached answer as an OpenAI SSE stream, chunked like a live one. */
-function replayStream(ctx: CallContext, reply: FastifyReply, model: string, answer: CachedAnswer, includeUsage: boolean): void {
+function replayStream(call: Call, reply: FastifyReply, answer: CachedAnswer, includeUsage: boolean): void {
   reply.hijack();
   const writer = new SseWriter(reply.raw);
   const upstreamModel = answer.response.model;
-  const encoder = new ChunkEncoder(`chatcmpl-${ctx.requestId}`, Math.floor(ctx.startedAt / 1000), upstreamModel);
-  writer.open({ ...gatewayHeaders(ctx, answer.provider, upstreamModel, 0), [CACHE_HEADER]: 'hit' });
+  const encoder = new ChunkEncoder(`chatcmpl-${call.id}`, Math.floor(call.startedAt / 1000), upstreamModel);
+  writer.open({ ...gatewayHeaders(call, answer.provider, upstreamModel, 0), [CACHE_HEADER]: 'hit' });
   // One write: the frames are the stream's chunks, whether they leave in one packet or many.
   let body = '';
   for (const chunk of replayChunks(answer)) body += encoder.encode(chunk);
   if (includeUsage) body += encoder.usageFrame(answer.usage);
   const left = writer.isClosed;
   writer.end(body + DONE_FRAME);
-  recordHit(ctx, model, answer, left ? 499 : 200, Date.now() - ctx.startedAt);
+  noteHit(call, answer, call.now() - call.startedAt);
+  call.settle({ status: left ? 499 : 200 });
 }
 
 /**
@@ -109,32 +89,31 @@ function replayStream(ctx: CallContext, reply: FastifyReply, model: string, answ
  * when, and only when, the stream completed cleanly.
  */
 export async function streamThroughCache(
-  ctx: CallContext,
+  call: Call,
   reply: FastifyReply,
   cache: ResponseCache,
   plan: CachePlan,
-  model: string,
   includeUsage: boolean,
   live: (observer?: StreamObserver) => Promise<void>,
 ): Promise<void> {
   const ticket = await cache.acquire(plan);
-  if (ticket.kind === 'hit') return replayStream(ctx, reply, model, ticket.answer, includeUsage);
+  if (ticket.kind === 'hit') return replayStream(call, reply, ticket.answer, includeUsage);
   const status = initialStatus(plan);
   // The stream's headers are written on the raw response, which merges headers set this way.
   reply.raw.setHeader(CACHE_HEADER, status);
-  markStatus(ctx, status);
+  call.noteCache(status);
   if (!plan.write) return live();
   const collector = new AnswerCollector();
   let answer: CachedAnswer | undefined;
   const observer: StreamObserver = {
     onChunk: (chunk) => collector.add(chunk),
-    onComplete: (outcome, upstreamModel) => {
+    onComplete: (end, provider) => {
       answer = collector.finish({
-        provider: outcome.deployment.provider,
-        model: upstreamModel,
-        created: Math.floor(ctx.startedAt / 1000),
-        usage: outcome.usage,
-        costNanoUsd: outcome.costNanoUsd,
+        provider,
+        model: end.upstreamModel,
+        created: Math.floor(call.startedAt / 1000),
+        usage: end.usage,
+        costNanoUsd: end.costNanoUsd,
       });
       // Stored before the client sees [DONE], so its next call finds the answer.
       cache.complete(plan, ticket, answer);

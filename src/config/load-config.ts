@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { isRecord } from '../core/is-record.js';
-import { guardrailFaults } from '../guardrails/compile-guardrails.js';
-import { configSchema } from './schema.js';
 import type { GatewayConfig } from './types.js';
+import { checkSchema } from './validate-config.js';
 
 /** A config that cannot be used; `faults` names every problem with its key path. */
 export class ConfigError extends Error {
@@ -13,9 +11,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: false });
-const validate = ajv.compile(configSchema);
 
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
@@ -67,7 +62,6 @@ function checkReferences(data: Loose, faults: string[]): void {
         faults.push(`/models/${i}/deployments/${j}/provider: unknown provider "${d.provider}" (not under providers:)`);
       }
     }
-    faults.push(...guardrailFaults(isRecord(group.guardrails) ? group.guardrails : undefined, `/models/${i}/guardrails`));
     const fallbacks: unknown[] = Array.isArray(group.fallbacks) ? group.fallbacks : [];
     fallbacks.forEach((name, j) => {
       if (typeof name !== 'string') return;
@@ -75,11 +69,8 @@ function checkReferences(data: Loose, faults: string[]): void {
       if (name === group.name) faults.push(`/models/${i}/fallbacks/${j}: a group cannot fall back to itself`);
     });
   }
-  for (const [name, provider] of Object.entries(providers)) {
+  for (const name of Object.keys(providers)) {
     if (name.includes('/')) faults.push(`/providers/${name}: a provider name cannot contain "/"`);
-    if (isRecord(provider) && provider.type === 'openai-compatible' && !provider.base_url) {
-      faults.push(`/providers/${name}/base_url: an openai-compatible provider needs base_url`);
-    }
   }
   const store = isRecord(data.store) ? data.store : {};
   const hasNodes = (value: unknown) => Array.isArray(value) && value.length > 0;
@@ -111,22 +102,16 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   if (!isRecord(data)) {
     throw new ConfigError(['/: the config must be a mapping']);
   }
-  if (!validate(data)) {
-    for (const e of validate.errors ?? []) {
-      const where = e.instancePath || '/';
-      const extra = e.keyword === 'additionalProperties' ? ` "${String(e.params.additionalProperty)}"` : '';
-      const allowed = e.keyword === 'enum' ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : '';
-      faults.push(`${where}: ${e.message ?? 'invalid'}${extra}${allowed}`);
-    }
-  }
+  const checked = checkSchema(data);
+  if (!checked.ok) faults.push(...checked.faults);
   if (env.PORT) {
     const port = Number(env.PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65535) faults.push(`PORT: "${env.PORT}" is not a port number`);
     else if (isRecord(data.server)) data.server.port = port;
   }
   checkReferences(data, faults);
-  if (faults.length > 0) throw new ConfigError(faults);
-  return deepFreeze(data as unknown as GatewayConfig);
+  if (!checked.ok || faults.length > 0) throw new ConfigError(faults);
+  return deepFreeze(checked.config);
 }
 
 /** Reads, interpolates, validates and freezes the config file. */

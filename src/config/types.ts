@@ -1,159 +1,80 @@
-import type { CacheSettings } from '../cache/cache-settings.js';
-import type { ProviderKind } from '../core/types.js';
-import type { GuardrailSettings } from '../guardrails/guardrail-settings.js';
-
+/**
+ * The config's types, each the `Static` of its schema (./schema.ts and the section schemas): the
+ * schema is the one source, so a field added there is typed here. They describe the config after
+ * validation, with defaults filled in.
+ */
+import type { Static } from '@sinclair/typebox';
 import type { DeploymentLimits, PriceConfig, Strategy } from '../core/deployment.js';
+import type { ProviderKind } from '../core/types.js';
+import type { cacheSettingsSchema } from './cache-schema.js';
+import type { guardrailSettingsSchema } from './guardrails-schema.js';
+import type { ledgerSchema } from './ledger-schema.js';
+import type { deploymentLimitsSchema, deploymentSchema, modelGroupSchema, priceSchema } from './model-schema.js';
+import type {
+  anthropicProviderSchema,
+  geminiProviderSchema,
+  mockProviderSchema,
+  openAICompatibleProviderSchema,
+  openAIProviderSchema,
+  providerSchema,
+} from './provider-schema.js';
+import type { gatewayConfigSchema } from './schema.js';
+import type { authSchema, promptsSchema, serverSchema } from './server-schema.js';
+import type { headerChangesSchema, serviceHealthSchema, serviceMethodSchema, serviceSchema, serviceTargetSchema } from './service-schema.js';
+import type { redisNodeSchema, storeSchema } from './store-schema.js';
 
+/** Core keeps its own copies (it may not import config); the checks at the end keep them equal. */
 export type { DeploymentLimits, PriceConfig, Strategy };
 
-export interface DeploymentConfig {
-  /** A key under `providers:`. */
-  provider: string;
-  /** The upstream model id. */
-  model: string;
-  weight: number;
-  price?: PriceConfig;
-  limits?: DeploymentLimits;
-  /** Per-attempt timeout for this deployment; the group's when absent. */
-  timeout_ms?: number;
-}
+/** Exact-match response cache settings. */
+export type CacheSettings = Static<typeof cacheSettingsSchema>;
+/** Guardrail settings of a model group or a prompt. */
+export type GuardrailSettings = Static<typeof guardrailSettingsSchema>;
+export type PiiMode = GuardrailSettings['pii'];
 
-export interface ModelGroupConfig {
-  /** What clients send as `model`. */
-  name: string;
-  strategy: Strategy;
-  /** Further attempts after the first, on 429/5xx/timeout/connect errors. */
-  retries: number;
-  /** Per attempt, ms. */
-  timeout_ms: number;
-  /** Bounds all attempts together, ms. */
-  deadline_ms?: number;
-  fallbacks: string[];
-  deployments: DeploymentConfig[];
-  /** Exact-match response cache; absent: none. */
-  cache?: CacheSettings;
-  guardrails?: GuardrailSettings;
-}
+export type DeploymentConfig = Static<typeof deploymentSchema>;
+export type ModelGroupConfig = Static<typeof modelGroupSchema>;
 
-export interface ProviderConfig {
-  type: ProviderKind;
-  api_key?: string;
-  base_url?: string;
-  /** Extra headers sent upstream (an OpenAI organization, a proxy token…). */
-  headers?: Record<string, string>;
-  /** mock only: delay before the answer starts, ms. */
-  latency_ms?: number;
-  /** mock only: delay between stream chunks, ms. */
-  chunk_delay_ms?: number;
-}
+/** One upstream account; what it takes depends on `type`. */
+export type ProviderConfig = Static<typeof providerSchema>;
+export type OpenAIProviderConfig = Static<typeof openAIProviderSchema>;
+export type OpenAICompatibleProviderConfig = Static<typeof openAICompatibleProviderSchema>;
+export type AnthropicProviderConfig = Static<typeof anthropicProviderSchema>;
+export type GeminiProviderConfig = Static<typeof geminiProviderSchema>;
+export type MockProviderConfig = Static<typeof mockProviderSchema>;
+/** The variants for the given kinds: `ProviderConfigOf<'openai' | 'openai-compatible'>`. */
+export type ProviderConfigOf<K extends ProviderKind> = Extract<ProviderConfig, { type: K }>;
 
-export interface ServiceTargetConfig {
-  url: string;
-  weight: number;
-}
-
-export type ServiceMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'TRACE' | 'QUERY';
-
+export type ServiceTargetConfig = Static<typeof serviceTargetSchema>;
+export type ServiceMethod = Static<typeof serviceMethodSchema>;
 /** Headers to set (overwriting) and remove, names case-insensitive. */
-export interface HeaderChanges {
-  set?: Record<string, string>;
-  remove?: string[];
-}
-
-export interface ServiceHealthConfig {
-  /** Consecutive 5xx answers or timeouts that eject a target; a refused connection ejects at once. */
-  max_fails: number;
-  /** How long an ejected target gets no traffic, ms. */
-  cooldown_ms: number;
-  /** Active check: GET `path` on every target; a non-2xx/3xx answer or no answer marks it down until one passes. */
-  check?: { path: string; interval_ms: number; timeout_ms: number };
-}
-
-export interface ServiceConfig {
-  name: string;
-  prefix: string;
-  /** Drop the prefix before forwarding; ignored when `rewrite` is set. */
-  strip_prefix: boolean;
-  /** Replaces the prefix with this path before forwarding. */
-  rewrite?: string;
-  /** Wait for response headers, and longest silence between body chunks, ms. */
-  timeout_ms: number;
-  targets: ServiceTargetConfig[];
-  /** Allowed methods; absent: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS. */
-  methods?: ServiceMethod[];
-  /** Send the client's Host header upstream instead of the target's. */
-  preserve_host: boolean;
-  /** `required`: callers need an approved subscription of their team (POST /admin/subscriptions). */
-  approval: 'none' | 'required';
-  /** Further attempts on other targets, idempotent methods only, on connection errors or 503. */
-  retries: number;
-  /** Request body limit, MB; `server.body_limit_mb` when absent. */
-  body_limit_mb?: number;
-  request_headers?: HeaderChanges;
-  response_headers?: HeaderChanges;
-  health: ServiceHealthConfig;
-}
+export type HeaderChanges = Static<typeof headerChangesSchema>;
+export type ServiceHealthConfig = Static<typeof serviceHealthSchema>;
+export type ServiceConfig = Static<typeof serviceSchema>;
 
 /** How usage records are batched, buffered and kept (DESIGN.md, Ledger). */
-export interface LedgerConfig {
-  /** Records per store write. */
-  batch_size: number;
-  /** How often a partial batch is written, ms. */
-  flush_interval_ms: number;
-  /** Records held in memory while Redis is down; more go to the spool directory. */
-  buffer_max: number;
-  /** A store write slower than this is retried (idempotently), ms. */
-  write_timeout_ms: number;
-  /** Where unwritten records are saved at shutdown and replayed at the next start. */
-  spool_dir: string;
-  /** Request log length cap (approximate in Redis). */
-  /** Request log length; default 100,000 in Redis, 10,000 in process memory. */
-  log_max_records?: number;
-  /** Request log entries older than this are trimmed, days; 0: only the length cap. */
-  log_retention_days: number;
-  /** Hourly usage aggregates expire after this many days; 0: kept forever. */
-  usage_retention_days: number;
-  /** How long a written batch id is remembered against double counting, s. */
-  dedupe_ttl_s: number;
-}
+export type LedgerConfig = Static<typeof ledgerSchema>;
 
-export interface RedisNodeConfig {
-  host: string;
-  port: number;
-}
-
+export type RedisNodeConfig = Static<typeof redisNodeSchema>;
 /** Where shared state lives: one Redis node (`redis_url`), a Sentinel set, or a Cluster; none: process memory. */
-export interface StoreConfig {
-  /** `redis://[user:password@]host:port[/db]` (`rediss://` for TLS); with Sentinel or Cluster only its credentials, db and TLS are used. */
-  redis_url: string;
-  key_prefix: string;
-  sentinels?: RedisNodeConfig[];
-  /** The master's name as the sentinels know it. */
-  sentinel_name?: string;
-  /** Password of the sentinels themselves (the master's comes from `redis_url`). */
-  sentinel_password?: string;
-  cluster_nodes?: RedisNodeConfig[];
-}
+export type StoreConfig = Static<typeof storeSchema>;
 
-export interface GatewayConfig {
-  server: {
-    host: string;
-    port: number;
-    body_limit_mb: number;
-    /** How long SIGTERM waits for in-flight requests and streams, ms. */
-    shutdown_grace_ms: number;
-    log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  };
-  store: StoreConfig;
-  auth: {
-    master_key: string;
-    require_keys: boolean;
-    /** URL that receives budget alerts (80% and 100%) as a JSON POST; empty: log line only. */
-    budget_alert_webhook: string;
-  };
-  providers: Record<string, ProviderConfig>;
-  models: ModelGroupConfig[];
-  prompts: { dir: string };
-  services: ServiceConfig[];
-  ledger: LedgerConfig;
-}
+export type ServerConfig = Static<typeof serverSchema>;
+export type AuthConfig = Static<typeof authSchema>;
+export type PromptsConfig = Static<typeof promptsSchema>;
+
+export type GatewayConfig = Static<typeof gatewayConfigSchema>;
+
+/*
+ * Compile-time checks that the schema's types and core's hand-written ones are the same shape,
+ * both ways: a field added, dropped or retyped on either side fails `tsc` here.
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+
+type CoreShapesMatch = [
+  Holds<Same<Static<typeof priceSchema>, PriceConfig>>,
+  Holds<Same<Static<typeof deploymentLimitsSchema>, DeploymentLimits>>,
+  Holds<Same<ModelGroupConfig['strategy'], Strategy>>,
+  Holds<Same<ProviderConfig['type'], ProviderKind>>,
+];

@@ -5,7 +5,7 @@
  * snapshot, so the adapters it alone uses are closed only once they are done.
  */
 import type { GatewayConfig } from '../config/types.js';
-import type { PipelineServices } from '../pipeline/call-context.js';
+import type { PipelineServices } from '../pipeline/call.js';
 import { ModelRegistry } from '../pipeline/model-registry.js';
 import type { Balancer } from '../routing/balancer.js';
 import type { Ledger } from '../usage/ledger.js';

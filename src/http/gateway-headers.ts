@@ -1,4 +1,5 @@
-import type { CallContext } from '../pipeline/call-context.js';
+import type { FastifyReply } from 'fastify';
+import type { Call } from '../pipeline/call.js';
 
 /**
  * A header value that Node will write: model and provider names come from clients
@@ -12,12 +13,26 @@ export function toHeaderValue(value: string): string {
   );
 }
 
-/** Response headers every AI answer carries (DESIGN.md, HTTP surface). */
-export function gatewayHeaders(ctx: CallContext, provider: string, model: string, attempts: number): Record<string, string> {
-  return {
-    'x-request-id': ctx.requestId,
+/** Response headers every AI answer carries (DESIGN.md, HTTP surface); `x-request-id` is set when the request arrives. */
+export function gatewayHeaders(call: Call, provider: string, model: string, attempts: number): Record<string, string> {
+  const headers: Record<string, string> = {
+    'x-gateway-call-id': call.id,
     'x-gateway-provider': toHeaderValue(provider),
     'x-gateway-model': toHeaderValue(model),
     'x-gateway-attempts': String(attempts),
   };
+  const { warnings } = call;
+  if (warnings.length > 0) headers['x-gateway-warnings'] = toHeaderValue(warnings.join('; '));
+  return headers;
+}
+
+/** On a failed call: how many attempts it made and where the last went, then the error goes out. */
+export function setFailureHeaders(reply: FastifyReply, call: Call): void {
+  reply.header('x-gateway-call-id', call.id);
+  reply.header('x-gateway-attempts', String(call.attempts));
+  const deployment = call.lastDeployment;
+  if (deployment) {
+    reply.header('x-gateway-provider', toHeaderValue(deployment.provider));
+    reply.header('x-gateway-model', toHeaderValue(deployment.model));
+  }
 }

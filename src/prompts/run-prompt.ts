@@ -4,14 +4,14 @@
  */
 import { GatewayError } from '../core/errors.js';
 import type { ChatMessage, ChatRequest, ChatResponse, Usage } from '../core/types.js';
-import type { CallContext } from '../pipeline/call-context.js';
-import { CallFailed, completeChat, type CompletedChat } from '../pipeline/chat-call.js';
+import type { Call } from '../pipeline/call.js';
+import { completeChat, type CompletedChat } from '../pipeline/run-chat.js';
 import type { Deployment, ModelGroup } from '../core/deployment.js';
 import { checkJsonAnswer, jsonResponseFormat, repairMessages } from './json-output.js';
 import type { Prompt } from './prompt-types.js';
 import { renderTemplate } from './template.js';
 
-/** A prompt's answer with the totals of every upstream call it took (two with a repair). */
+/** A prompt's answer with the totals of every upstream leg it took (two with a repair); the call records both in one record. */
 export interface PromptAnswer {
   /** The text, or the parsed and validated JSON value. */
   output: unknown;
@@ -49,17 +49,17 @@ function addUsage(a: Usage, b: Usage): Usage {
   };
 }
 
-/** Runs a non-streamed prompt call. Throws CallFailed (attempt counts included) on any failure. */
-export async function runPrompt(ctx: CallContext, group: ModelGroup, prompt: Prompt, req: ChatRequest): Promise<PromptAnswer> {
-  const first = await completeChat(ctx, group, req);
+/** Runs a non-streamed prompt call. Throws the client-facing error on any failure. */
+export async function runPrompt(call: Call, group: ModelGroup, prompt: Prompt, req: ChatRequest): Promise<PromptAnswer> {
+  const first = await completeChat(call, group, req);
   const totals = (done: CompletedChat, output: unknown, before?: CompletedChat): PromptAnswer => ({
     output,
-    usage: before ? addUsage(before.usage, done.usage) : done.usage,
-    costNanoUsd: done.costNanoUsd + (before?.costNanoUsd ?? 0),
-    attempts: done.attempts + (before?.attempts ?? 0),
-    deployment: done.deployment,
-    provider: done.deployment.provider,
-    upstreamModel: done.response.model || done.deployment.model,
+    usage: before ? addUsage(before.leg.usage, done.leg.usage) : done.leg.usage,
+    costNanoUsd: done.leg.costNanoUsd + (before?.leg.costNanoUsd ?? 0),
+    attempts: done.leg.attempts + (before?.leg.attempts ?? 0),
+    deployment: done.leg.deployment,
+    provider: done.leg.deployment.provider,
+    upstreamModel: done.leg.upstreamModel,
     response: done.response,
   });
   const validate = prompt.validateOutput;
@@ -67,20 +67,13 @@ export async function runPrompt(ctx: CallContext, group: ModelGroup, prompt: Pro
 
   const checked = checkJsonAnswer(answerText(first), validate);
   if (checked.ok) return totals(first, checked.value);
-  ctx.log.info({ prompt: prompt.spec.name, reason: checked.reason }, 'prompt answer failed its output schema; asking for a repair');
+  call.log.info({ prompt: prompt.spec.name, reason: checked.reason }, 'prompt answer failed its output schema; asking for a repair');
 
-  let second: CompletedChat;
-  try {
-    second = await completeChat(ctx, group, { ...req, messages: repairMessages(req.messages, answerText(first), checked.reason) });
-  } catch (err) {
-    if (err instanceof CallFailed) throw new CallFailed(err.error, first.attempts + err.attempts, err.deployment);
-    throw err;
-  }
+  const second = await completeChat(call, group, { ...req, messages: repairMessages(req.messages, answerText(first), checked.reason) });
   const repaired = checkJsonAnswer(answerText(second), validate);
   if (repaired.ok) return totals(second, repaired.value, first);
-  const error = new GatewayError(
+  throw new GatewayError(
     'upstream_invalid_response',
     `prompt '${prompt.spec.name}': the model's answer was not valid after one repair attempt: ${repaired.reason}`,
   );
-  throw new CallFailed(error, first.attempts + second.attempts, second.deployment);
 }

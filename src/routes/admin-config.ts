@@ -54,7 +54,7 @@ export function registerAdminConfig(app: FastifyInstance, control: ControlPlane)
       const outcome = await control.change({ section, name, entry, persist: flag(request, 'persist') });
       try {
         await recordAudit(access.store, request, `config.${section}.${entry ? 'put' : 'delete'}`, name, {
-          request_id: request.id,
+          request_id: request.clientRequestId ?? request.id,
           version: outcome.version,
           before: outcome.before,
           after: outcome.after,

@@ -11,7 +11,8 @@ const MAX_LIMIT = 1000;
 /** A request record as `/admin/logs` shows it (DESIGN.md, Admin API): cost in USD, time as ISO. */
 export function toLogEntry(record: LedgerRecord) {
   return {
-    request_id: record.request_id,
+    id: record.id,
+    client_request_id: record.client_request_id,
     time: new Date(record.time).toISOString(),
     key_id: record.key_id,
     team: record.team,
@@ -35,6 +36,7 @@ export function toLogEntry(record: LedgerRecord) {
     cache_status: record.cache_status ?? null,
     saved_cost_usd: (record.saved_cost_nano_usd ?? 0) / 1e9,
     guardrails: record.guardrails ?? [],
+    warnings: record.warnings ?? [],
   };
 }
 

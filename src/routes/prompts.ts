@@ -22,7 +22,9 @@ import { PromptCatalog } from '../prompts/prompt-catalog.js';
 import { buildPromptRequest, runPrompt } from '../prompts/run-prompt.js';
 import { nanoToUsd } from '../usage/pricing.js';
 import { registerAdminPrompts } from './admin-prompts.js';
-import { gatewayHeaders, replyChatStream, rethrowFailure, type ContextFactory } from './chat-completions.js';
+import { gatewayHeaders } from '../http/gateway-headers.js';
+import { replyChatStream, withFailureHeaders } from '../http/render-chat.js';
+import { callOf } from './call-of.js';
 
 export interface PromptRouteOptions {
   /** The subscription check for `approval: required` prompts; refuses them all when absent. */
@@ -39,7 +41,7 @@ function wantsStream(request: FastifyRequest): boolean {
   return typeof accept === 'string' && accept.includes('text/event-stream');
 }
 
-export async function registerPrompts(app: FastifyInstance, makeContext: ContextFactory, options: PromptRouteOptions = {}): Promise<void> {
+export async function registerPrompts(app: FastifyInstance, options: PromptRouteOptions = {}): Promise<void> {
   const { config, redis } = app.gateway;
   const catalog = await PromptCatalog.start({
     dir: config.prompts.dir,
@@ -53,11 +55,13 @@ export async function registerPrompts(app: FastifyInstance, makeContext: Context
   const checkApproval = options.checkApproval ?? refuseWithoutSubscriptions;
   const prompts = catalog.registry;
 
-  app.post('/prompts/*', async (request, reply) => {
+  app.post('/prompts/*', { config: { call: { route: 'prompt' } } }, async (request, reply) => {
     const rest = (request.params as { '*': string })['*'];
     const prompt = prompts.resolve(`/prompts/${rest}`);
     if (!prompt) throw new GatewayError('not_found', `no prompt API at /prompts/${rest}`);
     const { spec } = prompt;
+    const call = callOf(request);
+    call.route = `prompt:${spec.name}`;
     if (!mayUse(request.caller, 'prompts', spec.name)) {
       throw new GatewayError('forbidden', `this key may not call prompt '${spec.name}'`);
     }
@@ -74,33 +78,30 @@ export async function registerPrompts(app: FastifyInstance, makeContext: Context
         param: 'stream',
       });
     }
-    // The context holds the config snapshot the whole call runs on.
-    const ctx = makeContext(request, reply, `prompt:${spec.name}`);
-    const group = ctx.services.registry.resolve(spec.model);
+    // The call holds the config snapshot it runs on.
+    const group = call.services.registry.resolve(spec.model);
     if (!group) {
       throw new GatewayError('service_unavailable', `prompt '${spec.name}' uses model '${spec.model}', which is not available on this gateway`);
     }
 
     const policies = app.gateway.policies.forPrompt(prompt, group.name);
-    const req = guardRequest(ctx, group.name, policies.guardrails, buildPromptRequest(prompt, values));
+    call.model = group.name;
+    const req = guardRequest(call, policies.guardrails, buildPromptRequest(prompt, values));
     const plan = policies.cache && planCache(policies.cache, group.name, req, request.headers['cache-control']);
     if (stream) {
       const streamed: ChatRequest = { ...req, stream: true, stream_options: { include_usage: true } };
-      if (plan) return streamThroughCache(ctx, reply, app.gateway.cache, plan, group.name, true, (observer) => replyChatStream(ctx, reply, group, streamed, observer));
-      return replyChatStream(ctx, reply, group, streamed);
+      if (plan) return streamThroughCache(call, reply, app.gateway.cache, plan, true, (observer) => replyChatStream(call, reply, group, streamed, observer));
+      return replyChatStream(call, reply, group, streamed);
     }
 
-    let answer: PromptResult;
-    try {
-      answer = plan ? await runPromptThroughCache(ctx, reply, app.gateway.cache, plan, group, prompt, req) : await runPrompt(ctx, group, prompt, req);
-    } catch (err) {
-      rethrowFailure(reply, err);
-    }
+    const answer: PromptResult = await withFailureHeaders(reply, call, () =>
+      plan ? runPromptThroughCache(call, reply, app.gateway.cache, plan, group, prompt, req) : runPrompt(call, group, prompt, req),
+    );
     const cost = nanoToUsd(answer.costNanoUsd);
-    reply.headers(gatewayHeaders(ctx, answer.provider, answer.upstreamModel, answer.attempts));
+    reply.headers(gatewayHeaders(call, answer.provider, answer.upstreamModel, answer.attempts));
     reply.header('x-gateway-cost-usd', cost.toFixed(9));
     return {
-      id: `prompt-${ctx.requestId}`,
+      id: `prompt-${call.id}`,
       prompt: spec.name,
       version: spec.version,
       model: answer.upstreamModel,

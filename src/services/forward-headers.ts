@@ -68,7 +68,7 @@ export function toUpstreamHeaders(rules: HeaderRules, request: FastifyRequest, h
   headers['x-forwarded-host'] = clientHost;
   headers['x-forwarded-proto'] = request.protocol;
   headers['x-forwarded-prefix'] = rules.forwardedPrefix ?? undefined;
-  headers['x-request-id'] = request.id;
+  headers['x-request-id'] = request.clientRequestId ?? request.id;
   if (rules.preserveHost && clientHost) headers.host = clientHost;
 
   for (const name of rules.request.remove) headers[name] = undefined;
@@ -81,7 +81,7 @@ export function toClientHeaders(rules: HeaderRules, request: FastifyRequest, hea
   // `delete`, not undefined: reply-from copies every key, and Node refuses undefined values.
   for (const name of connectionListed(headers.connection)) delete headers[name];
   for (const name of RESPONSE_HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
-  if (headers['x-request-id'] === undefined) headers['x-request-id'] = request.id;
+  if (headers['x-request-id'] === undefined) headers['x-request-id'] = request.clientRequestId ?? request.id;
   for (const name of rules.response.remove) delete headers[name];
   for (const [name, value] of rules.response.set) headers[name] = value;
   return headers;

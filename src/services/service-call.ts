@@ -56,7 +56,8 @@ export function recordServiceCall(ledger: Ledger, call: ServiceCall, request: Fa
   const status = finalStatus(call, reply);
   const finished = reply.raw.writableFinished;
   const origin = {
-    request_id: request.id,
+    id: request.id,
+    client_request_id: request.clientRequestId,
     time: call.startedAt,
     key_id: request.caller.keyId,
     team: request.caller.team,

@@ -8,7 +8,10 @@ export type UsageSource = 'reported' | 'estimated';
 
 /** One call, as finance and operators see it. */
 export interface LedgerRecord {
-  request_id: string;
+  /** The call's own id (a UUIDv7 the gateway made): the record's key, and idempotency's. */
+  id: string;
+  /** The client's `x-request-id`, kept for correlation only; null when it sent none. */
+  client_request_id: string | null;
   /** Epoch ms when the call started. */
   time: number;
   key_id: string | null;
@@ -41,6 +44,8 @@ export interface LedgerRecord {
   saved_cost_nano_usd?: number;
   /** Guardrail rules that fired (`pii:email`, `deny:1`, `max_input_tokens`), never the matched values. */
   guardrails?: string[];
+  /** Request fields the provider could not honour (what `x-gateway-warnings` said). */
+  warnings?: string[];
   /** The error code when status >= 400. */
   error_code?: string;
   /** Service calls only: request body bytes sent upstream. */
@@ -108,7 +113,7 @@ export function addListener(listeners: LedgerListener[], listener: LedgerListene
 }
 
 /** Who made a call and where it went: what every record starts from. */
-export type RecordOrigin = Pick<LedgerRecord, 'request_id' | 'time' | 'key_id' | 'team' | 'route' | 'tags' | 'status'>;
+export type RecordOrigin = Pick<LedgerRecord, 'id' | 'time' | 'key_id' | 'team' | 'route' | 'tags' | 'status'> & { client_request_id?: string | null };
 
 /**
  * A record with nothing used and nothing billed yet; callers then set what they know. Built
@@ -117,7 +122,8 @@ export type RecordOrigin = Pick<LedgerRecord, 'request_id' | 'time' | 'key_id' |
  */
 export function blankRecord(origin: RecordOrigin, now = Date.now()): LedgerRecord {
   return {
-    request_id: origin.request_id,
+    id: origin.id,
+    client_request_id: origin.client_request_id ?? null,
     time: origin.time,
     key_id: origin.key_id,
     team: origin.team,

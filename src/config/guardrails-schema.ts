@@ -1,0 +1,20 @@
+/**
+ * The `guardrails:` block of a model group or a prompt file (DESIGN.md, Cache and guardrails),
+ * shared by the config and the prompt file schemas.
+ */
+import { Type } from '@sinclair/typebox';
+import { closed, REGEX, StringEnum } from './schema-builders.js';
+
+const PII_MODES = ['redact', 'block', 'off'] as const;
+
+export const guardrailSettingsSchema = Type.Object(
+  {
+    /** What to do with emails, phone numbers, payment cards, IBANs and API keys in the messages. */
+    pii: StringEnum(PII_MODES, { default: 'off' }),
+    /** Case-insensitive regular expressions; user text matching one is refused. */
+    deny: Type.Array(Type.String({ minLength: 1, [REGEX]: 'i' }), { default: [] }),
+    /** Most input tokens (tiktoken o200k_base, chat framing included) a request may carry. */
+    max_input_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  closed,
+);

@@ -1,0 +1,158 @@
+/**
+ * A streamed leg once its first content chunk arrived. The route hands it a sink and the
+ * stream drives itself: it taps usage and the text produced, resets the attempt's idle timer
+ * per chunk, and in its `finally` reports to the balancer and settles the call exactly once,
+ * whatever ended it (finish, upstream error, a stream cut without a finish, the client gone,
+ * a timeout, a render error thrown by the sink).
+ */
+import type { Deployment } from '../core/deployment.js';
+import type { GatewayError } from '../core/errors.js';
+import { assertNever, type ChatChunk, type ChatRequest, type Usage } from '../core/types.js';
+import { protocolError } from '../core/upstream-error.js';
+import { ClientClosedError, type AttemptSignal } from './attempt-signal.js';
+import type { Call } from './call.js';
+import { statusOf, toClientError } from './client-error.js';
+import type { AttemptSuccess } from './run-attempts.js';
+import { estimateUsage, legOf } from './leg.js';
+
+export interface OpenedUpstream {
+  iterator: AsyncIterator<ChatChunk>;
+  /** Chunks read while opening (meta, then the first content chunk), written first. */
+  buffered: ChatChunk[];
+  /** False when the upstream ended before any content: a failure to fail over from. */
+  hasContent: boolean;
+}
+
+export async function openOnce(deployment: Deployment, req: ChatRequest, signal: AttemptSignal): Promise<OpenedUpstream> {
+  const iterator = deployment.adapter.stream(req, signal.signal)[Symbol.asyncIterator]();
+  const buffered: ChatChunk[] = [];
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return { iterator, buffered, hasContent: false };
+    buffered.push(next.value);
+    if (next.value.type !== 'meta') return { iterator, buffered, hasContent: true };
+  }
+}
+
+/** Where a stream's chunks go: the route's renderer on the client's socket. */
+export interface StreamSink {
+  /** Writes one chunk; returns a promise only when the socket asks for backpressure. */
+  write(chunk: ChatChunk): void | Promise<void>;
+  /** True once the client is gone. */
+  readonly isClosed: boolean;
+}
+
+export type StreamEnd =
+  | { ok: true; usage: Usage; costNanoUsd: number; upstreamModel: string }
+  /** The client left: nothing more to write. */
+  | { ok: false; abandoned: true }
+  | { ok: false; abandoned: false; error: GatewayError | ClientClosedError };
+
+export class CallStream {
+  readonly deployment: Deployment;
+  readonly attempts: number;
+  /** The upstream's model name as its first chunks told it, else the deployment's. */
+  readonly upstreamModel: string;
+  private readonly signal: AttemptSignal;
+  private readonly opened: OpenedUpstream;
+  private readonly attemptStartedAt: number;
+  private readonly ttftMs: number;
+  private driven = false;
+
+  constructor(
+    private readonly call: Call,
+    private readonly req: ChatRequest,
+    success: AttemptSuccess<OpenedUpstream>,
+  ) {
+    this.deployment = success.deployment;
+    this.attempts = success.attempts;
+    this.signal = success.signal;
+    this.opened = success.value;
+    this.attemptStartedAt = success.startedAt;
+    this.ttftMs = call.now() - call.startedAt;
+    let model = success.deployment.model;
+    for (const chunk of success.value.buffered) if (chunk.type === 'meta' && chunk.model) model = chunk.model;
+    this.upstreamModel = model;
+  }
+
+  /** Streams every chunk into `sink`, then settles the call. Never throws; says how it ended. */
+  async drive(sink: StreamSink): Promise<StreamEnd> {
+    if (this.driven) throw new Error('a call stream is driven once');
+    this.driven = true;
+    const { iterator, buffered } = this.opened;
+    let produced = '';
+    let reported: Usage | undefined;
+    let finished = false;
+    let model = this.upstreamModel;
+    const tap = (chunk: ChatChunk): void => {
+      switch (chunk.type) {
+        case 'text-delta':
+          produced += chunk.text;
+          break;
+        case 'tool-call-delta':
+          produced += (chunk.name ?? '') + chunk.argumentsDelta;
+          break;
+        case 'finish':
+          finished = true;
+          break;
+        case 'usage':
+          reported = chunk.usage;
+          break;
+        case 'meta':
+          if (chunk.model) model = chunk.model;
+          break;
+        default:
+          assertNever(chunk);
+      }
+    };
+    let failure: unknown;
+    let abandoned = false;
+    try {
+      for (const chunk of buffered) {
+        tap(chunk);
+        await sink.write(chunk);
+      }
+      while (!sink.isClosed) {
+        const next = await iterator.next();
+        if (next.done) break;
+        this.signal.touch();
+        tap(next.value);
+        const pending = sink.write(next.value);
+        if (pending) await pending;
+      }
+      if (sink.isClosed) abandoned = true;
+      else if (!finished) throw protocolError(this.deployment.provider, `${this.deployment.provider} ended the stream before the answer finished`);
+    } catch (err) {
+      failure = err;
+    } finally {
+      this.signal.dispose();
+      // Whatever ended it, the upstream must not go on producing for nobody.
+      if (abandoned || failure !== undefined) void iterator.return?.()?.catch(() => undefined);
+    }
+    const leg = legOf(this.deployment, this.attempts, reported, () => estimateUsage(this.req, produced), model);
+    leg.ttftMs = this.ttftMs;
+    const error = failure === undefined ? undefined : this.call.clientSignal.aborted ? new ClientClosedError() : toClientError(failure);
+    const upstreamFailed = error !== undefined && statusOf(error) >= 500;
+    this.call.services.balancer.finished({
+      deployment: this.deployment,
+      ok: !upstreamFailed,
+      latencyMs: Date.now() - this.attemptStartedAt,
+      ttftMs: this.ttftMs,
+      tokens: leg.usage.promptTokens + leg.usage.completionTokens,
+      error: upstreamFailed ? failure : undefined,
+    });
+    if (error) {
+      this.call.addFailure(error, this.attempts, this.deployment, leg);
+      this.call.settle({ status: statusOf(error) });
+      return error instanceof ClientClosedError ? { ok: false, abandoned: true } : { ok: false, abandoned: false, error };
+    }
+    if (abandoned) {
+      this.call.addFailure(new ClientClosedError(), this.attempts, this.deployment, leg);
+      this.call.settle({ status: 499 });
+      return { ok: false, abandoned: true };
+    }
+    this.call.addLeg(leg);
+    this.call.settle({ status: 200 });
+    return { ok: true, usage: leg.usage, costNanoUsd: leg.costNanoUsd, upstreamModel: model };
+  }
+}
