@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { newCallId } from './core/call-id.js';
 import { registerCallLifecycle } from './plugins/call-lifecycle.js';
+import { registerJsonBodyParser } from './http/json-body.js';
 import { ANONYMOUS, type Caller } from './core/caller.js';
 import type { GatewayConfig } from './config/types.js';
 import type { PipelineServices } from './pipeline/call.js';
@@ -162,6 +163,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   }
 
   registerErrorHandling(app);
+  registerJsonBodyParser(app);
   // Before any route: the access stage attaches its hooks to /v1 and /prompts routes as they register.
   registerAccess(app, access, services.ledger);
   registerCallLifecycle(app, () => configState.current);

@@ -13,7 +13,7 @@ import { ConfigError, parseConfig } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/types.js';
 import { GatewayError } from '../core/errors.js';
 import { withTimeout } from '../core/with-timeout.js';
-import { serialized } from '../prompts/serialized.js';
+import { serialized } from '../core/serialized.js';
 import type { Balancer } from '../routing/balancer.js';
 import type { Ledger } from '../usage/ledger.js';
 import { buildSnapshot, type ConfigSnapshot, type ConfigSource, type SnapshotParts } from './config-snapshot.js';

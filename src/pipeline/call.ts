@@ -85,6 +85,9 @@ export class Call {
   private warningList: string[] | undefined;
   private errorCode: string | undefined;
   private settled = false;
+  /** Upstream legs under way; an end that comes meanwhile waits for them to note how they ended. */
+  private busy = 0;
+  private pendingEnd: CallEnd | undefined;
 
   constructor(init: CallInit) {
     this.id = init.id;
@@ -159,6 +162,22 @@ export class Call {
     this.failedAttempts += billed ? 0 : attempts;
     this.failedAt = deployment ?? this.failedAt;
     if (billed) this.partial = billed;
+  }
+
+  /** Brackets an upstream leg, so a client leaving mid-leg settles after the leg billed what it sent. */
+  beginLeg(): void {
+    this.busy++;
+  }
+
+  endLeg(): void {
+    this.busy--;
+    if (this.busy === 0 && this.pendingEnd) this.settle(this.pendingEnd);
+  }
+
+  /** Settles now, or as soon as the leg under way has ended. */
+  settleWhenIdle(end: CallEnd): void {
+    if (this.busy > 0) this.pendingEnd = end;
+    else this.settle(end);
   }
 
   /**

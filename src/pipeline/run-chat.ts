@@ -67,6 +67,15 @@ function failLeg(call: Call, req: ChatRequest | undefined, err: unknown): Gatewa
 
 /** A non-streamed chat leg. Throws the client-facing error. */
 export async function completeChat(call: Call, group: ModelGroup, req: ChatRequest): Promise<CompletedChat> {
+  call.beginLeg();
+  try {
+    return await runCompletion(call, group, req);
+  } finally {
+    call.endLeg();
+  }
+}
+
+async function runCompletion(call: Call, group: ModelGroup, req: ChatRequest): Promise<CompletedChat> {
   let success;
   try {
     success = await runAttempts(planFor(call, group, req), (deployment, signal) => deployment.adapter.chat(requestFor(req, deployment), signal.signal));
@@ -88,6 +97,15 @@ export async function completeChat(call: Call, group: ModelGroup, req: ChatReque
  * error; the returned stream settles the call itself when driven.
  */
 export async function openChatStream(call: Call, group: ModelGroup, req: ChatRequest): Promise<CallStream> {
+  call.beginLeg();
+  try {
+    return await openStreamLeg(call, group, req);
+  } finally {
+    call.endLeg();
+  }
+}
+
+async function openStreamLeg(call: Call, group: ModelGroup, req: ChatRequest): Promise<CallStream> {
   let success;
   try {
     success = await runAttempts(planFor(call, group, req), async (deployment, signal) => {
@@ -104,6 +122,15 @@ export async function openChatStream(call: Call, group: ModelGroup, req: ChatReq
 
 /** An embeddings leg. Throws the client-facing error. */
 export async function embed(call: Call, group: ModelGroup, req: EmbeddingRequest, unsupported: (deployment: Deployment) => GatewayError): Promise<EmbeddingResponse & { leg: Leg }> {
+  call.beginLeg();
+  try {
+    return await embedLeg(call, group, req, unsupported);
+  } finally {
+    call.endLeg();
+  }
+}
+
+async function embedLeg(call: Call, group: ModelGroup, req: EmbeddingRequest, unsupported: (deployment: Deployment) => GatewayError): Promise<EmbeddingResponse & { leg: Leg }> {
   let success;
   try {
     success = await runAttempts(planFor(call, group, undefined), async (deployment, signal) => {

@@ -7,7 +7,7 @@
  * the reply being sent (`onSend`, before the client sees it, so limits are corrected ahead of
  * the caller's next call), or the connection closing (a client that left, a hijacked reply).
  */
-import type { FastifyInstance, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onErrorHookHandler, onRequestHookHandler, onSendHookHandler, RouteOptions } from 'fastify';
 import type { ConfigSnapshot } from '../control/config-snapshot.js';
 import { parseTags } from '../http/gateway-tags.js';
 import { ClientClosedError } from '../pipeline/attempt-signal.js';
@@ -80,23 +80,30 @@ export function registerCallLifecycle(app: FastifyInstance, current: () => Confi
         const left = !reply.raw.writableFinished;
         if (left) controller.abort(new ClientClosedError());
         if (call.model === null) call.model = modelOf(request.body);
-        call.settle({ status: left ? 499 : reply.raw.statusCode, errorCode: left ? 'client_closed' : undefined });
+        call.settleWhenIdle({ status: left ? 499 : reply.raw.statusCode, errorCode: left ? 'client_closed' : undefined });
       });
       done();
     };
-    const hooks = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
-    route.onRequest = [begin, ...hooks];
-  });
-
-  app.addHook('onError', async (request, _reply, error) => {
-    request.call?.noteErrorCode(toGatewayError(error).code);
-  });
-  app.addHook('onSend', async (request, reply, payload) => {
-    const call = request.call;
-    if (call && !call.isSettled) {
-      if (call.model === null) call.model = modelOf(request.body);
-      call.settle({ status: reply.statusCode });
-    }
-    return payload;
+    route.onRequest = [begin, ...listOf(route.onRequest)];
+    route.onError = [...listOf(route.onError), noteError];
+    route.onSend = [...listOf(route.onSend), settleOnSend];
   });
 }
+
+function listOf<T>(hooks: T | T[] | undefined): T[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
+}
+
+const noteError: onErrorHookHandler = (request, _reply, error, done) => {
+  request.call?.noteErrorCode(toGatewayError(error).code);
+  done();
+};
+
+const settleOnSend: onSendHookHandler = (request, reply, payload, done) => {
+  const call = request.call;
+  if (call && !call.isSettled) {
+    if (call.model === null) call.model = modelOf(request.body);
+    call.settle({ status: reply.statusCode });
+  }
+  done(null, payload);
+};

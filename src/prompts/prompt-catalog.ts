@@ -10,7 +10,7 @@ import { PromptDirLoader } from './load-prompt-dir.js';
 import { PromptRegistry } from './prompt-registry.js';
 import type { Prompt, PromptFault } from './prompt-types.js';
 import { RedisPromptStore } from './redis-prompt-store.js';
-import { serialized } from './serialized.js';
+import { serialized } from '../core/serialized.js';
 import { watchPromptDir, type DirWatcher } from './watch-prompt-dir.js';
 
 export interface PromptCatalogOptions {

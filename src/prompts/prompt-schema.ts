@@ -1,5 +1,5 @@
 /** JSON Schema of a prompt file; Ajv fills the defaults (version 1, text output, no approval). */
-import { cacheSettingsSchema } from '../cache/cache-settings.js';
+import { cacheSettingsSchema } from '../config/cache-schema.js';
 import { guardrailSettingsSchema } from '../guardrails/guardrail-settings.js';
 
 export const PROMPT_NAME = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';

@@ -1,5 +1,5 @@
 import type { ValidateFunction } from 'ajv';
-import type { CacheSettings } from '../cache/cache-settings.js';
+import type { CacheSettings } from '../config/types.js';
 import type { GuardrailPolicy } from '../guardrails/compile-guardrails.js';
 import type { GuardrailSettings } from '../guardrails/guardrail-settings.js';
 import type { Template } from './template.js';

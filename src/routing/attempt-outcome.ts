@@ -1,6 +1,20 @@
 import { parseRetryAfter } from '../core/errors.js';
 import { isUpstreamError } from '../core/upstream-error.js';
-import type { AttemptReport } from './balancer.js';
+import type { Deployment } from '../core/deployment.js';
+
+/** What the balancer learns from each attempt, to steer the next ones. */
+export interface AttemptReport {
+  deployment: Deployment;
+  ok: boolean;
+  /** Total attempt time, ms. */
+  latencyMs: number;
+  /** Time to first chunk for streams, ms. */
+  ttftMs?: number;
+  /** Why a failed attempt failed (absent: a stream that broke after it started). */
+  error?: unknown;
+  /** Prompt + completion tokens the attempt used, to settle a `tpm` limit. */
+  tokens?: number;
+}
 
 /** What an attempt says about a deployment's health. */
 export type AttemptOutcome =

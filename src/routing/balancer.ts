@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { GatewayError } from '../core/errors.js';
 import type { ChatRequest } from '../core/types.js';
 import type { Deployment, ModelGroup } from '../core/deployment.js';
-import { classifyAttempt } from './attempt-outcome.js';
+import { classifyAttempt, type AttemptReport } from './attempt-outcome.js';
 import { DEFAULT_COOLDOWN_POLICY, DeploymentHealth, type CooldownPolicy, type HealthState } from './cooldown.js';
 import { createMemoryGate, hasLimits, type DeploymentGate } from './deployment-limits.js';
 import { DeploymentStats } from './deployment-stats.js';
@@ -22,20 +22,7 @@ import { createRedisCooldownSync, type CooldownSync } from './shared-cooldowns.j
 import { createTokenEstimator } from './token-estimate.js';
 
 export { classifyAttempt } from './attempt-outcome.js';
-
-/** What the balancer learns from each attempt, to steer the next ones. */
-export interface AttemptReport {
-  deployment: Deployment;
-  ok: boolean;
-  /** Total attempt time, ms. */
-  latencyMs: number;
-  /** Time to first chunk for streams, ms. */
-  ttftMs?: number;
-  /** Why a failed attempt failed (absent: a stream that broke after it started). */
-  error?: unknown;
-  /** Prompt + completion tokens the attempt used, to settle a `tpm` limit. */
-  tokens?: number;
-}
+export type { AttemptReport };
 
 export interface AcquireOptions {
   /** Aborts a wait (the client left). */

@@ -3,7 +3,7 @@
  * reports over any grouping) plus a capped request log. One interface, a memory and a Redis
  * implementation; the contract suite in test/ledger-store.test.ts runs against both.
  */
-import type { LedgerRecord } from './ledger.js';
+import type { LedgerRecord } from './ledger-record.js';
 
 /** A set of records written together; `id` makes the write idempotent (a replay counts once). */
 export interface LedgerBatch {
