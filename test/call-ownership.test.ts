@@ -221,6 +221,32 @@ describe('failures classified at the edge', () => {
     expect(records[0]!.cost_nano_usd).toBe(records[0]!.prompt_tokens * 1000);
   });
 
+  it('bills a stream its client abandoned with what was produced, estimated, as 499', async () => {
+    bad.behave((req, res) => {
+      const model = (req.body as { model: string }).model;
+      const chunk = (content: string) => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      // Some of the answer, then silence: the client gives up before the upstream finishes.
+      res.write(sseEvents([{ data: chunk('the first part of a long answer, ') }, { data: chunk('and then some more words') }]));
+    });
+    const controller = new AbortController();
+    const stream = await gw.client.chat.completions.create({ model: 'alone', messages: hello, stream: true }, { signal: controller.signal });
+    let text = '';
+    // The SDK ends the iteration (or throws) once aborted; either way the client is gone.
+    await (async () => {
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta?.content ?? '';
+        if (text.includes('more words')) controller.abort();
+      }
+    })().catch(() => undefined);
+    expect(text).toContain('more words');
+    await eventually(async () => expect(records).toHaveLength(1));
+    expect(records[0]).toMatchObject({ status: 499, error_code: 'client_closed', usage_source: 'estimated', provider: 'bad', attempts: 1 });
+    expect(records[0]!.prompt_tokens).toBeGreaterThan(0);
+    expect(records[0]!.completion_tokens).toBeGreaterThan(5);
+    expect(records[0]!.cost_nano_usd).toBe(records[0]!.prompt_tokens * 1000 + records[0]!.completion_tokens * 2000);
+  });
+
   it('answers a good deployment after all that', async () => {
     bad.behave(answer.bind(null, 'bad'));
     const res = await gw.client.chat.completions.create({ model: 'failover', messages: hello });

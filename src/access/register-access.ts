@@ -22,7 +22,8 @@ import type {
   RouteOptions,
 } from 'fastify';
 import type { GatewayConfig } from '../config/types.js';
-import type { ChatMessage } from '../core/types.js';
+import { isRecord } from '../core/is-record.js';
+import type { ChatRequest, EmbeddingRequest } from '../core/types.js';
 import { countMessageTokens, countTextTokens } from '../usage/count-tokens.js';
 import type { Ledger } from '../usage/ledger.js';
 import { AccessControl, type Demand } from './access-control.js';
@@ -52,15 +53,38 @@ export function createAccess(config: GatewayConfig, redis: Redis | undefined, lo
   });
 }
 
-interface ChatBody {
-  messages: ChatMessage[];
+/**
+ * What admission reads of a chat body. It runs in a preHandler added at onRoute, for routes it
+ * knows only by URL, so Fastify cannot type `request.body` for it; by then the route's schema has
+ * validated the body, and src/routes/chat-schema.ts checks at compile time that the schema's type
+ * fits this one. Nulls are still in: the route drops them later. `messages` are core's, as the
+ * token counter takes them, though the role rules are checked later, by the route: counting reads
+ * only what every role may hold.
+ */
+export interface ChatAdmissionBody extends Pick<ChatRequest, 'model' | 'messages'> {
   max_tokens?: number | null;
   max_completion_tokens?: number | null;
   n?: number | null;
 }
 
+/** What admission reads of an embeddings body; src/routes/embeddings-schema.ts checks its schema fits. */
+export type EmbeddingsAdmissionBody = Pick<EmbeddingRequest, 'model' | 'input'>;
+
+/**
+ * The validated chat body, recognised by its two required fields: the schema has checked the rest
+ * (see ChatAdmissionBody). Not a validator; a route without that schema fails here, loudly.
+ */
+function isChatAdmissionBody(body: unknown): body is ChatAdmissionBody {
+  return isRecord(body) && typeof body.model === 'string' && Array.isArray(body.messages);
+}
+
+/** The validated embeddings body, recognised by its two required fields (see isChatAdmissionBody). */
+function isEmbeddingsAdmissionBody(body: unknown): body is EmbeddingsAdmissionBody {
+  return isRecord(body) && typeof body.model === 'string' && (typeof body.input === 'string' || Array.isArray(body.input));
+}
+
 /** Prompt plus the most the answer may use: what a tpm window reserves before the call. */
-function chatTokens(body: ChatBody): number {
+function chatTokens(body: ChatAdmissionBody): number {
   const completion = body.max_completion_tokens ?? body.max_tokens ?? 0;
   return countMessageTokens(body.messages) + completion * (body.n ?? 1);
 }
@@ -72,18 +96,22 @@ function embeddingTokens(input: string | string[]): number {
   return total;
 }
 
-type ModelBody = { model: string };
+function unvalidatedBody(request: FastifyRequest): Error {
+  return new Error(`route ${request.routeOptions.url} reached admission with a body its schema should have refused`);
+}
 
 function demandOf(url: string): ((request: FastifyRequest) => Demand) | undefined {
   switch (url) {
     case '/v1/chat/completions':
       return (request) => {
-        const body = request.body as ChatBody & ModelBody;
+        const body = request.body;
+        if (!isChatAdmissionBody(body)) throw unvalidatedBody(request);
         return { resource: { kind: 'models', name: body.model }, tokens: () => chatTokens(body) };
       };
     case '/v1/embeddings':
       return (request) => {
-        const body = request.body as ModelBody & { input: string | string[] };
+        const body = request.body;
+        if (!isEmbeddingsAdmissionBody(body)) throw unvalidatedBody(request);
         return { resource: { kind: 'models', name: body.model }, tokens: () => embeddingTokens(body.input) };
       };
     default:

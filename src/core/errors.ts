@@ -40,33 +40,33 @@ export type OpenAIErrorType =
   | 'api_error'
   | 'timeout_error';
 
-const table: Record<ErrorCode, { status: number; type: OpenAIErrorType; retryable: boolean }> = {
-  invalid_json: { status: 400, type: 'invalid_request_error', retryable: false },
-  invalid_request: { status: 400, type: 'invalid_request_error', retryable: false },
-  missing_field: { status: 400, type: 'invalid_request_error', retryable: false },
-  unauthorized: { status: 401, type: 'authentication_error', retryable: false },
-  invalid_api_key: { status: 401, type: 'authentication_error', retryable: false },
-  forbidden: { status: 403, type: 'permission_error', retryable: false },
-  model_not_found: { status: 404, type: 'not_found_error', retryable: false },
-  not_found: { status: 404, type: 'not_found_error', retryable: false },
-  method_not_allowed: { status: 405, type: 'invalid_request_error', retryable: false },
-  body_too_large: { status: 413, type: 'invalid_request_error', retryable: false },
-  rate_limit_exceeded: { status: 429, type: 'rate_limit_error', retryable: false },
-  insufficient_quota: { status: 429, type: 'insufficient_quota', retryable: false },
-  upstream_bad_request: { status: 400, type: 'invalid_request_error', retryable: false },
-  upstream_not_found: { status: 404, type: 'not_found_error', retryable: false },
-  upstream_payload_too_large: { status: 413, type: 'invalid_request_error', retryable: false },
-  upstream_unprocessable: { status: 422, type: 'invalid_request_error', retryable: false },
-  upstream_rate_limited: { status: 429, type: 'rate_limit_error', retryable: true },
+const table: Record<ErrorCode, { status: number; type: OpenAIErrorType }> = {
+  invalid_json: { status: 400, type: 'invalid_request_error' },
+  invalid_request: { status: 400, type: 'invalid_request_error' },
+  missing_field: { status: 400, type: 'invalid_request_error' },
+  unauthorized: { status: 401, type: 'authentication_error' },
+  invalid_api_key: { status: 401, type: 'authentication_error' },
+  forbidden: { status: 403, type: 'permission_error' },
+  model_not_found: { status: 404, type: 'not_found_error' },
+  not_found: { status: 404, type: 'not_found_error' },
+  method_not_allowed: { status: 405, type: 'invalid_request_error' },
+  body_too_large: { status: 413, type: 'invalid_request_error' },
+  rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },
+  insufficient_quota: { status: 429, type: 'insufficient_quota' },
+  upstream_bad_request: { status: 400, type: 'invalid_request_error' },
+  upstream_not_found: { status: 404, type: 'not_found_error' },
+  upstream_payload_too_large: { status: 413, type: 'invalid_request_error' },
+  upstream_unprocessable: { status: 422, type: 'invalid_request_error' },
+  upstream_rate_limited: { status: 429, type: 'rate_limit_error' },
   // The gateway's own provider credentials were refused: never the caller's fault.
-  upstream_auth_failed: { status: 502, type: 'api_error', retryable: true },
-  upstream_error: { status: 502, type: 'api_error', retryable: true },
-  upstream_unavailable: { status: 502, type: 'api_error', retryable: true },
-  upstream_timeout: { status: 504, type: 'timeout_error', retryable: true },
-  upstream_invalid_response: { status: 502, type: 'api_error', retryable: false },
-  guardrail_violation: { status: 400, type: 'invalid_request_error', retryable: false },
-  service_unavailable: { status: 503, type: 'api_error', retryable: false },
-  internal_error: { status: 500, type: 'api_error', retryable: false },
+  upstream_auth_failed: { status: 502, type: 'api_error' },
+  upstream_error: { status: 502, type: 'api_error' },
+  upstream_unavailable: { status: 502, type: 'api_error' },
+  upstream_timeout: { status: 504, type: 'timeout_error' },
+  upstream_invalid_response: { status: 502, type: 'api_error' },
+  guardrail_violation: { status: 400, type: 'invalid_request_error' },
+  service_unavailable: { status: 503, type: 'api_error' },
+  internal_error: { status: 500, type: 'api_error' },
 };
 
 export interface GatewayErrorOptions {
@@ -85,7 +85,6 @@ export class GatewayError extends Error {
   readonly status: number;
   readonly type: OpenAIErrorType;
   readonly param: string | null;
-  readonly retryable: boolean;
   readonly retryAfter?: number;
   readonly headers?: Record<string, string>;
   readonly providerCode?: string;
@@ -97,7 +96,6 @@ export class GatewayError extends Error {
     this.code = code;
     this.status = entry.status;
     this.type = entry.type;
-    this.retryable = entry.retryable;
     this.param = options.param ?? null;
     this.retryAfter = options.retryAfter;
     this.headers = options.headers;

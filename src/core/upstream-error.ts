@@ -38,7 +38,7 @@ export interface UpstreamErrorInit {
 
 /** Statuses where another attempt (here or on another deployment) may succeed. */
 function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 409 || status === 429 || status >= 500;
+  return status === 408 || status === 429 || status >= 500;
 }
 
 export class UpstreamError extends Error {

@@ -75,10 +75,18 @@ export class CallStream {
     this.upstreamModel = model;
   }
 
-  /** Streams every chunk into `sink`, then settles the call. Never throws; says how it ended. */
-  async drive(sink: StreamSink): Promise<StreamEnd> {
+  /**
+   * Streams every chunk into `sink`, then settles the call. Never throws; says how it ended.
+   * Runs as a leg of the call, so a client that leaves mid-stream is settled here, with what
+   * was produced, and not by the connection's close.
+   */
+  drive(sink: StreamSink): Promise<StreamEnd> {
     if (this.driven) throw new Error('a call stream is driven once');
     this.driven = true;
+    return this.call.runLeg(() => this.pump(sink));
+  }
+
+  private async pump(sink: StreamSink): Promise<StreamEnd> {
     const { iterator, buffered } = this.opened;
     let produced = '';
     let reported: Usage | undefined;

@@ -164,14 +164,15 @@ export class Call {
     if (billed) this.partial = billed;
   }
 
-  /** Brackets an upstream leg, so a client leaving mid-leg settles after the leg billed what it sent. */
-  beginLeg(): void {
+  /** Runs an upstream leg, so a client leaving mid-leg settles the call after the leg billed what it sent. */
+  async runLeg<T>(leg: () => Promise<T>): Promise<T> {
     this.busy++;
-  }
-
-  endLeg(): void {
-    this.busy--;
-    if (this.busy === 0 && this.pendingEnd) this.settle(this.pendingEnd);
+    try {
+      return await leg();
+    } finally {
+      this.busy--;
+      if (this.busy === 0 && this.pendingEnd) this.settle(this.pendingEnd);
+    }
   }
 
   /** Settles now, or as soon as the leg under way has ended. */

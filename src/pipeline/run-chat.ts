@@ -66,13 +66,8 @@ function failLeg(call: Call, req: ChatRequest | undefined, err: unknown): Gatewa
 }
 
 /** A non-streamed chat leg. Throws the client-facing error. */
-export async function completeChat(call: Call, group: ModelGroup, req: ChatRequest): Promise<CompletedChat> {
-  call.beginLeg();
-  try {
-    return await runCompletion(call, group, req);
-  } finally {
-    call.endLeg();
-  }
+export function completeChat(call: Call, group: ModelGroup, req: ChatRequest): Promise<CompletedChat> {
+  return call.runLeg(() => runCompletion(call, group, req));
 }
 
 async function runCompletion(call: Call, group: ModelGroup, req: ChatRequest): Promise<CompletedChat> {
@@ -96,13 +91,8 @@ async function runCompletion(call: Call, group: ModelGroup, req: ChatRequest): P
  * that ends before any content is a protocol failure like a 5xx. Throws the client-facing
  * error; the returned stream settles the call itself when driven.
  */
-export async function openChatStream(call: Call, group: ModelGroup, req: ChatRequest): Promise<CallStream> {
-  call.beginLeg();
-  try {
-    return await openStreamLeg(call, group, req);
-  } finally {
-    call.endLeg();
-  }
+export function openChatStream(call: Call, group: ModelGroup, req: ChatRequest): Promise<CallStream> {
+  return call.runLeg(() => openStreamLeg(call, group, req));
 }
 
 async function openStreamLeg(call: Call, group: ModelGroup, req: ChatRequest): Promise<CallStream> {
@@ -121,13 +111,8 @@ async function openStreamLeg(call: Call, group: ModelGroup, req: ChatRequest): P
 }
 
 /** An embeddings leg. Throws the client-facing error. */
-export async function embed(call: Call, group: ModelGroup, req: EmbeddingRequest, unsupported: (deployment: Deployment) => GatewayError): Promise<EmbeddingResponse & { leg: Leg }> {
-  call.beginLeg();
-  try {
-    return await embedLeg(call, group, req, unsupported);
-  } finally {
-    call.endLeg();
-  }
+export function embed(call: Call, group: ModelGroup, req: EmbeddingRequest, unsupported: (deployment: Deployment) => GatewayError): Promise<EmbeddingResponse & { leg: Leg }> {
+  return call.runLeg(() => embedLeg(call, group, req, unsupported));
 }
 
 async function embedLeg(call: Call, group: ModelGroup, req: EmbeddingRequest, unsupported: (deployment: Deployment) => GatewayError): Promise<EmbeddingResponse & { leg: Leg }> {

@@ -2,32 +2,18 @@
  * `/admin/keys`: create (the secret is answered once, stored only as a hash), list, read,
  * update and revoke API keys (master key). No answer, log line or audit entry holds a secret.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/errors.js';
-import { idParams, parseExpiry, policyPatch, policyProperties, POLICY_FIELDS, recordAudit, refuseUnknown, withRetries } from '../access/admin-input.js';
+import { idParams, parseExpiry, policyPatch, recordAudit, refuseUnknown, withRetries } from '../access/admin-input.js';
 import type { AccessControl } from '../access/access-control.js';
 import { keyVersionField } from '../access/redis-access-store.js';
 import { generateSecret, hashSecret, hintOf, newId } from '../access/secrets.js';
-import { EMPTY_POLICY, type KeyRecord, type Policy } from '../access/types.js';
+import { EMPTY_POLICY, type KeyRecord } from '../access/types.js';
+import { createKeyBody, fieldsOf, listKeysQuery, updateKeyBody } from './admin-schema.js';
 
-interface KeyBody extends Partial<Policy> {
-  name?: string;
-  team?: string | null;
-  expires_at?: string | null;
-}
-
-const CREATE_FIELDS = ['name', 'team', 'expires_at', ...POLICY_FIELDS];
-
-const keyProperties = {
-  name: { type: 'string', minLength: 1, maxLength: 128 },
-  team: { type: ['string', 'null'], minLength: 1 },
-  expires_at: { type: ['string', 'null'] },
-  ...policyProperties,
-} as const;
-
-const createSchema = { type: 'object', required: ['name'], properties: keyProperties } as const;
-const updateSchema = { type: 'object', properties: keyProperties } as const;
-const listQuery = { type: 'object', properties: { team: { type: 'string' } } } as const;
+/** Create and update take the same fields (update: each optional). */
+const KEY_FIELDS = fieldsOf(createKeyBody);
 
 /** A key as the admin API shows it: everything but its hash, plus its spend this budget period. */
 function keyView(key: KeyRecord, spentNano: number) {
@@ -61,10 +47,12 @@ async function getKeyOr404(access: AccessControl, id: string): Promise<KeyRecord
 
 export function registerAdminKeys(app: FastifyInstance): void {
   const { access, requireAdmin } = app.gateway;
+  // Typed by the schemas: `request.body` and `request.query` are their Static, so each schema is its input's one source.
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.post('/admin/keys', { preHandler: requireAdmin, schema: { body: createSchema } }, async (request, reply) => {
-    const body = request.body as KeyBody;
-    refuseUnknown(body as Record<string, unknown>, CREATE_FIELDS);
+  routes.post('/admin/keys', { preHandler: requireAdmin, schema: { body: createKeyBody } }, async (request, reply) => {
+    const body = request.body;
+    refuseUnknown(body, KEY_FIELDS);
     const team = (await resolveTeam(access, body.team)) ?? null;
     const secret = generateSecret();
     const now = new Date().toISOString();
@@ -72,7 +60,7 @@ export function registerAdminKeys(app: FastifyInstance): void {
       ...EMPTY_POLICY,
       ...policyPatch(body),
       id: newId('key'),
-      name: body.name!,
+      name: body.name,
       team,
       hash: hashSecret(secret),
       hint: hintOf(secret),
@@ -87,8 +75,8 @@ export function registerAdminKeys(app: FastifyInstance): void {
     return reply.code(201).send({ ...keyView(key, 0), key: secret });
   });
 
-  app.get('/admin/keys', { preHandler: requireAdmin, schema: { querystring: listQuery } }, async (request) => {
-    const { team } = request.query as { team?: string };
+  routes.get('/admin/keys', { preHandler: requireAdmin, schema: { querystring: listKeysQuery } }, async (request) => {
+    const { team } = request.query;
     const keys = (await access.store.listKeys())
       .filter((key) => team === undefined || key.team === team)
       .sort((a, b) => a.created_at.localeCompare(b.created_at));
@@ -96,15 +84,15 @@ export function registerAdminKeys(app: FastifyInstance): void {
     return { keys: keys.map((key, i) => keyView(key, spent[i] ?? 0)) };
   });
 
-  app.get('/admin/keys/:id', { preHandler: requireAdmin, schema: { params: idParams } }, async (request) => {
+  routes.get('/admin/keys/:id', { preHandler: requireAdmin, schema: { params: idParams } }, async (request) => {
     const { id } = request.params as { id: string };
     return view(access, await getKeyOr404(access, id));
   });
 
-  app.patch('/admin/keys/:id', { preHandler: requireAdmin, schema: { params: idParams, body: updateSchema } }, async (request) => {
+  routes.patch('/admin/keys/:id', { preHandler: requireAdmin, schema: { params: idParams, body: updateKeyBody } }, async (request) => {
     const { id } = request.params as { id: string };
-    const body = request.body as KeyBody;
-    refuseUnknown(body as Record<string, unknown>, CREATE_FIELDS);
+    const body = request.body;
+    refuseUnknown(body, KEY_FIELDS);
     const changes: Partial<KeyRecord> = { ...policyPatch(body) };
     if (body.name !== undefined) changes.name = body.name;
     if (body.team !== undefined) changes.team = (await resolveTeam(access, body.team)) ?? null;
@@ -120,7 +108,7 @@ export function registerAdminKeys(app: FastifyInstance): void {
   });
 
   // Revokes rather than erases: the key's id stays in reports and its record explains why it stopped.
-  app.delete('/admin/keys/:id', { preHandler: requireAdmin, schema: { params: idParams } }, async (request) => {
+  routes.delete('/admin/keys/:id', { preHandler: requireAdmin, schema: { params: idParams } }, async (request) => {
     const { id } = request.params as { id: string };
     const key = await withRetries(async () => {
       const current = await getKeyOr404(access, id);

@@ -2,27 +2,23 @@
  * `/admin/subscriptions`: a team asks for (or an admin grants) access to a prompt API or
  * service marked `approval: required`; the admin approves or revokes it (master key).
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/errors.js';
 import { idParams, recordAudit, refuseUnknown } from '../access/admin-input.js';
 import type { AccessControl } from '../access/access-control.js';
 import { newId } from '../access/secrets.js';
-import type { Subscription, SubscriptionStatus } from '../access/types.js';
+import type { Subscription, SubscriptionKind, SubscriptionStatus } from '../access/types.js';
+import { createSubscriptionBody, fieldsOf, listSubscriptionsQuery, type CreateSubscriptionBody } from './admin-schema.js';
 
-const createSchema = {
-  type: 'object',
-  required: ['team'],
-  properties: {
-    team: { type: 'string', minLength: 1 },
-    prompt: { type: 'string', minLength: 1, maxLength: 256 },
-    service: { type: 'string', minLength: 1, maxLength: 256 },
-  },
-} as const;
+const CREATE_FIELDS = fieldsOf(createSubscriptionBody);
 
-const listQuery = {
-  type: 'object',
-  properties: { team: { type: 'string' }, status: { enum: ['pending', 'approved', 'revoked'] } },
-} as const;
+/** The API the body names; a schema could say "exactly one" only as a union, whose faults read worse. */
+function targetOf(body: CreateSubscriptionBody): { kind: SubscriptionKind; name: string } {
+  if (body.prompt !== undefined && body.service === undefined) return { kind: 'prompt', name: body.prompt };
+  if (body.service !== undefined && body.prompt === undefined) return { kind: 'service', name: body.service };
+  throw new GatewayError('invalid_request', "give exactly one of 'prompt' or 'service'", { param: 'prompt' });
+}
 
 async function getOr404(access: AccessControl, id: string): Promise<Subscription> {
   const sub = await access.store.getSubscription(id);
@@ -32,16 +28,14 @@ async function getOr404(access: AccessControl, id: string): Promise<Subscription
 
 export function registerAdminSubscriptions(app: FastifyInstance): void {
   const { access, requireAdmin } = app.gateway;
+  // Typed by the schemas: `request.body` and `request.query` are their Static, so each schema is its input's one source.
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.post('/admin/subscriptions', { preHandler: requireAdmin, schema: { body: createSchema } }, async (request, reply) => {
-    const body = request.body as { team: string; prompt?: string; service?: string };
-    refuseUnknown(body, ['team', 'prompt', 'service']);
-    if ((body.prompt === undefined) === (body.service === undefined)) {
-      throw new GatewayError('invalid_request', "give exactly one of 'prompt' or 'service'", { param: 'prompt' });
-    }
+  routes.post('/admin/subscriptions', { preHandler: requireAdmin, schema: { body: createSubscriptionBody } }, async (request, reply) => {
+    const body = request.body;
+    refuseUnknown(body, CREATE_FIELDS);
+    const { kind, name } = targetOf(body);
     if (!(await access.store.getTeam(body.team))) throw new GatewayError('invalid_request', `no team '${body.team}'`, { param: 'team' });
-    const kind = body.prompt !== undefined ? 'prompt' : 'service';
-    const name = (body.prompt ?? body.service)!;
     // One subscription per team and API: asking again answers the existing one.
     const existing = await access.store.findSubscription(body.team, kind, name);
     if (existing) return existing;
@@ -52,8 +46,8 @@ export function registerAdminSubscriptions(app: FastifyInstance): void {
     return reply.code(201).send(sub);
   });
 
-  app.get('/admin/subscriptions', { preHandler: requireAdmin, schema: { querystring: listQuery } }, async (request) => {
-    const { team, status } = request.query as { team?: string; status?: SubscriptionStatus };
+  routes.get('/admin/subscriptions', { preHandler: requireAdmin, schema: { querystring: listSubscriptionsQuery } }, async (request) => {
+    const { team, status } = request.query;
     const subs = (await access.store.listSubscriptions())
       .filter((sub) => (team === undefined || sub.team === team) && (status === undefined || sub.status === status))
       .sort((a, b) => a.created_at.localeCompare(b.created_at));
@@ -61,7 +55,7 @@ export function registerAdminSubscriptions(app: FastifyInstance): void {
   });
 
   const transition = (action: 'approve' | 'revoke', status: SubscriptionStatus) =>
-    app.post(`/admin/subscriptions/:id/${action}`, { preHandler: requireAdmin, schema: { params: idParams } }, async (request) => {
+    routes.post(`/admin/subscriptions/:id/${action}`, { preHandler: requireAdmin, schema: { params: idParams } }, async (request) => {
       const { id } = request.params as { id: string };
       const current = await getOr404(access, id);
       if (current.status === status) return current;

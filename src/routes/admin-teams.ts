@@ -1,30 +1,15 @@
 /** `/admin/teams`: create, list, read, update and delete teams (master key). */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/errors.js';
-import { idParams, policyPatch, policyProperties, POLICY_FIELDS, recordAudit, refuseUnknown, withRetries } from '../access/admin-input.js';
+import { idParams, policyPatch, recordAudit, refuseUnknown, withRetries } from '../access/admin-input.js';
 import type { AccessControl } from '../access/access-control.js';
 import { teamVersionField } from '../access/redis-access-store.js';
-import { EMPTY_POLICY, type Policy, type TeamRecord } from '../access/types.js';
+import { EMPTY_POLICY, type TeamRecord } from '../access/types.js';
+import { createTeamBody, fieldsOf, TEAM_ID, updateTeamBody } from './admin-schema.js';
 
-interface TeamBody extends Partial<Policy> {
-  id?: string;
-  name?: string;
-}
-
-const TEAM_ID = '^[a-z0-9][a-z0-9_-]{0,63}$';
-const CREATE_FIELDS = ['id', 'name', ...POLICY_FIELDS];
-const UPDATE_FIELDS = ['name', ...POLICY_FIELDS];
-
-const createSchema = {
-  type: 'object',
-  required: ['name'],
-  properties: { id: { type: 'string', pattern: TEAM_ID }, name: { type: 'string', minLength: 1, maxLength: 128 }, ...policyProperties },
-} as const;
-
-const updateSchema = {
-  type: 'object',
-  properties: { name: { type: 'string', minLength: 1, maxLength: 128 }, ...policyProperties },
-} as const;
+const CREATE_FIELDS = fieldsOf(createTeamBody);
+const UPDATE_FIELDS = fieldsOf(updateTeamBody);
 
 /** `Data Science` → `data-science`: ids are what the ledger and reports show, so keep them readable. */
 export function slugOf(name: string): string {
@@ -54,37 +39,39 @@ async function getTeamOr404(access: AccessControl, id: string): Promise<TeamReco
 
 export function registerAdminTeams(app: FastifyInstance): void {
   const { access, requireAdmin } = app.gateway;
+  // Typed by the schemas: `request.body` is their Static, so each schema is its body's one source.
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.post('/admin/teams', { preHandler: requireAdmin, schema: { body: createSchema } }, async (request, reply) => {
-    const body = request.body as TeamBody;
-    refuseUnknown(body as Record<string, unknown>, CREATE_FIELDS);
-    const id = body.id ?? slugOf(body.name!);
+  routes.post('/admin/teams', { preHandler: requireAdmin, schema: { body: createTeamBody } }, async (request, reply) => {
+    const body = request.body;
+    refuseUnknown(body, CREATE_FIELDS);
+    const id = body.id ?? slugOf(body.name);
     if (!new RegExp(TEAM_ID).test(id)) {
       throw new GatewayError('invalid_request', `cannot make an id from the name '${body.name}': give an 'id'`, { param: 'id' });
     }
     const now = new Date().toISOString();
-    const draft: TeamRecord = { ...EMPTY_POLICY, ...policyPatch(body), id, name: body.name!, created_at: now, updated_at: now, version: 1 };
+    const draft: TeamRecord = { ...EMPTY_POLICY, ...policyPatch(body), id, name: body.name, created_at: now, updated_at: now, version: 1 };
     const team = await access.store.createTeam(draft);
     if (!team) throw new GatewayError('invalid_request', `a team with id '${id}' already exists`, { param: 'id' });
     await recordAudit(access.store, request, 'team.create', id, { ...policyPatch(body), name: team.name });
     return reply.code(201).send(await teamView(access, team, 0));
   });
 
-  app.get('/admin/teams', { preHandler: requireAdmin }, async () => {
+  routes.get('/admin/teams', { preHandler: requireAdmin }, async () => {
     const teams = (await access.store.listTeams()).sort((a, b) => a.id.localeCompare(b.id));
     const spent = await access.counters.spend(teams.map(scopeOf), Date.now());
     return { teams: await Promise.all(teams.map((team, i) => teamView(access, team, spent[i] ?? 0))) };
   });
 
-  app.get('/admin/teams/:id', { preHandler: requireAdmin, schema: { params: idParams } }, async (request) => {
+  routes.get('/admin/teams/:id', { preHandler: requireAdmin, schema: { params: idParams } }, async (request) => {
     const { id } = request.params as { id: string };
     return teamView(access, await getTeamOr404(access, id));
   });
 
-  app.patch('/admin/teams/:id', { preHandler: requireAdmin, schema: { params: idParams, body: updateSchema } }, async (request) => {
+  routes.patch('/admin/teams/:id', { preHandler: requireAdmin, schema: { params: idParams, body: updateTeamBody } }, async (request) => {
     const { id } = request.params as { id: string };
-    const body = request.body as TeamBody;
-    refuseUnknown(body as Record<string, unknown>, UPDATE_FIELDS);
+    const body = request.body;
+    refuseUnknown(body, UPDATE_FIELDS);
     const changes = { ...policyPatch(body), ...(body.name !== undefined ? { name: body.name } : {}) };
     const team = await withRetries(async () => {
       const current = await getTeamOr404(access, id);
@@ -95,7 +82,7 @@ export function registerAdminTeams(app: FastifyInstance): void {
     return teamView(access, team);
   });
 
-  app.delete('/admin/teams/:id', { preHandler: requireAdmin, schema: { params: idParams } }, async (request) => {
+  routes.delete('/admin/teams/:id', { preHandler: requireAdmin, schema: { params: idParams } }, async (request) => {
     const { id } = request.params as { id: string };
     await withRetries(async () => {
       const current = await getTeamOr404(access, id);

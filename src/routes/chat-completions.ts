@@ -1,25 +1,44 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { planCache } from '../cache/cache-plan.js';
 import { replyCachedChat } from '../cache/reply-cached-chat.js';
 import { streamThroughCache } from '../cache/serve-cached.js';
 import { GatewayError } from '../core/errors.js';
-import type { ChatRequest } from '../core/types.js';
+import type { ChatMessage, ChatRequest, ResponseFormat, ToolDefinition } from '../core/types.js';
 import { guardRequest } from '../guardrails/guard-request.js';
 import { replyChat, replyChatStream } from '../http/render-chat.js';
-import { chatBodySchema } from './chat-schema.js';
+import { chatBodySchema, type ChatBody, type WithoutNulls } from './chat-schema.js';
 import { checkChatRequest } from './check-chat-request.js';
 import { callOf } from './call-of.js';
 
-/** Fields clients may send as null mean "not set" to the adapters. */
-function withoutNulls(body: Record<string, unknown>): ChatRequest {
+/** Top-level fields clients send as null mean "not set" to the adapters; unknown fields pass as they are. */
+function withoutNulls<T extends Record<string, unknown>>(body: T): WithoutNulls<T> {
   const out: Record<string, unknown> = {};
-  for (const key in body) if (body[key] !== null) out[key] = body[key];
-  return out as unknown as ChatRequest;
+  for (const [key, value] of Object.entries(body)) if (value !== null) out[key] = value;
+  // The loop, said in types: the same keys, null gone from every value.
+  return out as WithoutNulls<T>;
+}
+
+/**
+ * The validated body as core's request. chat-schema.ts checks at compile time that every field
+ * but the WiderThanCore ones is already core's type; those are narrowed here by name, and
+ * checkChatRequest, called next, refuses the bodies for which that narrowing does not hold.
+ */
+function toChatRequest(body: ChatBody): ChatRequest {
+  const { messages, response_format, tools, ...rest } = withoutNulls(body);
+  return {
+    ...rest,
+    messages: messages as ChatMessage[],
+    ...(response_format && { response_format: response_format as ResponseFormat }),
+    ...(tools && { tools: tools as ToolDefinition[] }),
+  };
 }
 
 export function registerChatCompletions(app: FastifyInstance): void {
-  app.post('/v1/chat/completions', { schema: { body: chatBodySchema }, config: { call: { route: 'chat' } } }, async (request, reply) => {
-    const req = withoutNulls(request.body as Record<string, unknown>);
+  // Typed by the schema: `request.body` is its Static, so the schema is the body's one source.
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
+  routes.post('/v1/chat/completions', { schema: { body: chatBodySchema }, config: { call: { route: 'chat' } } }, async (request, reply) => {
+    const req = toChatRequest(request.body);
     const call = callOf(request);
     call.model = req.model;
     checkChatRequest(req);

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/errors.js';
 import type { EmbeddingRequest } from '../core/types.js';
@@ -7,31 +8,7 @@ import { withFailureHeaders } from '../http/render-chat.js';
 import { embed } from '../pipeline/run-chat.js';
 import { nanoToUsd } from '../usage/pricing.js';
 import { callOf } from './call-of.js';
-
-const embeddingsBodySchema = {
-  type: 'object',
-  required: ['model', 'input'],
-  properties: {
-    model: { type: 'string', minLength: 1 },
-    input: {
-      anyOf: [
-        { type: 'string', minLength: 1 },
-        { type: 'array', minItems: 1, maxItems: 2048, items: { type: 'string', minLength: 1 } },
-      ],
-    },
-    encoding_format: { enum: ['float', 'base64'] },
-    dimensions: { type: 'integer', minimum: 1 },
-    user: { type: 'string' },
-  },
-} as const;
-
-interface EmbeddingsBody {
-  model: string;
-  input: string | string[];
-  encoding_format?: 'float' | 'base64';
-  dimensions?: number;
-  user?: string;
-}
+import { embeddingsBodySchema } from './embeddings-schema.js';
 
 /** Little-endian float32, base64: what OpenAI sends for `encoding_format: base64` and its SDK decodes. */
 function toBase64(vector: number[]): string {
@@ -39,8 +16,10 @@ function toBase64(vector: number[]): string {
 }
 
 export function registerEmbeddings(app: FastifyInstance): void {
-  app.post('/v1/embeddings', { schema: { body: embeddingsBodySchema }, config: { call: { route: 'embeddings' } } }, async (request, reply) => {
-    const body = request.body as EmbeddingsBody;
+  // Typed by the schema: `request.body` is its Static, so the schema is the body's one source.
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
+  routes.post('/v1/embeddings', { schema: { body: embeddingsBodySchema }, config: { call: { route: 'embeddings' } } }, async (request, reply) => {
+    const body = request.body;
     const call = callOf(request);
     call.model = body.model;
     const group = call.services.registry.resolve(body.model);
