@@ -57,9 +57,10 @@ export function createAccess(config: GatewayConfig, redis: Redis | undefined, lo
  * What admission reads of a chat body. It runs in a preHandler added at onRoute, for routes it
  * knows only by URL, so Fastify cannot type `request.body` for it; by then the route's schema has
  * validated the body, and src/routes/chat-schema.ts checks at compile time that the schema's type
- * fits this one. Nulls are still in: the route drops them later. `messages` are core's, as the
- * token counter takes them, though the role rules are checked later, by the route: counting reads
- * only what every role may hold.
+ * fits this one. Nulls are still in: the route drops them later. `messages` are typed as core's
+ * because the token counter takes those, although the route checks each role's rules only after
+ * admission; the counter reads `content` and an assistant's `tool_calls`, which the schema has
+ * already checked for every role.
  */
 export interface ChatAdmissionBody extends Pick<ChatRequest, 'model' | 'messages'> {
   max_tokens?: number | null;

@@ -1,5 +1,5 @@
 /**
- * The `cache:` block of a model group or a prompt file (DESIGN.md, Cache and guardrails). Its
+ * The `cache:` block of a model group or a prompt file (README, "Caching" and "Guardrails"). Its
  * schema and type are the config's (src/config/cache-schema.ts); re-exported here for the cache
  * and the prompt file schema.
  */

@@ -1,5 +1,5 @@
 /**
- * The `guardrails:` block of a model group or a prompt file (DESIGN.md, Cache and guardrails),
+ * The `guardrails:` block of a model group or a prompt file (README, "Caching" and "Guardrails"),
  * shared by the config and the prompt file schemas.
  */
 import { Type } from '@sinclair/typebox';

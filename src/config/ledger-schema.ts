@@ -1,4 +1,4 @@
-/** `ledger:`: how usage records are batched, buffered and kept (DESIGN.md, Ledger). */
+/** `ledger:`: how usage records are batched, buffered and kept (docs/architecture.md, "6. The ledger"). */
 import { Type } from '@sinclair/typebox';
 import { closed } from './schema-builders.js';
 

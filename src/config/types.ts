@@ -52,7 +52,7 @@ export type HeaderChanges = Static<typeof headerChangesSchema>;
 export type ServiceHealthConfig = Static<typeof serviceHealthSchema>;
 export type ServiceConfig = Static<typeof serviceSchema>;
 
-/** How usage records are batched, buffered and kept (DESIGN.md, Ledger). */
+/** How usage records are batched, buffered and kept (docs/architecture.md, "6. The ledger"). */
 export type LedgerConfig = Static<typeof ledgerSchema>;
 
 export type RedisNodeConfig = Static<typeof redisNodeSchema>;

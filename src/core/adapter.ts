@@ -4,7 +4,7 @@ import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingR
  * A provider adapter maps the canonical request to one provider's SDK and its answers back.
  * It knows nothing of keys, budgets, balancing or the ledger.
  *
- * Errors (docs/architecture.md, "Errors"): an upstream failure is thrown as the neutral
+ * Errors (docs/architecture.md, "5. Errors"): an upstream failure is thrown as the neutral
  * `UpstreamError` (http | network | timeout | protocol | aborted); a fault of the caller's own
  * request found while mapping it is a `GatewayError` (400). When `signal` aborts, the adapter
  * throws its reason if that is an UpstreamError (the attempt's timeout) and an `aborted`

@@ -2,7 +2,7 @@
  * The one error an adapter throws when the upstream failed: it describes what happened and
  * leaves the decision of what the client sees to one mapping at the edge
  * (`src/pipeline/client-error.ts`), as vercel/ai's `APICallError` does. See
- * docs/architecture.md, "Errors".
+ * docs/architecture.md, "5. Errors".
  *
  * A fault of the caller's own request that the adapter detects before sending (an image URL it
  * cannot map, `n > 1` where unsupported) is not an upstream failure: adapters throw a

@@ -1,5 +1,5 @@
 /**
- * The `guardrails:` block of a model group or a prompt file (DESIGN.md, Cache and guardrails).
+ * The `guardrails:` block of a model group or a prompt file (README, "Caching" and "Guardrails").
  * Its schema and types are the config's (src/config/guardrails-schema.ts); re-exported here for
  * the guardrails and the prompt file schema.
  */

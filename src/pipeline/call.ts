@@ -1,5 +1,5 @@
 /**
- * One AI call from admission to settlement (docs/architecture.md, "The call"). The call owns
+ * One AI call from admission to settlement (docs/architecture.md, "3. The call"). The call owns
  * its id, its upstream legs (attempts, usage, cost), its notes (guardrails, cache, warnings)
  * and exactly one settlement: the one place an AI call's ledger record is written, which is
  * also what settles the caller's limits and spend (a ledger listener). Routes render; they

@@ -1,6 +1,6 @@
 /**
  * Gives every AI route's request its Call and makes sure the call settles exactly once
- * (docs/architecture.md, "The call"). A route opts in with `config: { call: { route } }`, as
+ * (docs/architecture.md, "3. The call"). A route opts in with `config: { call: { route } }`, as
  * `@fastify/rate-limit` reads its route options: the call is made when the request arrives, so
  * a refusal before the handler (bad input, no key, over a limit) is a call too and settles with
  * the status it got. Settlement comes from whichever end is first: a stream that drove itself,

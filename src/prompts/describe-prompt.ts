@@ -1,6 +1,6 @@
 import type { Prompt } from './prompt-types.js';
 
-/** A prompt as `GET /prompts` lists it (DESIGN.md, Prompt file contract). */
+/** A prompt as `GET /prompts` lists it (README, "Prompt APIs"). */
 export interface PromptListing {
   name: string;
   version: number;

@@ -14,7 +14,8 @@ export function Nullable<T extends TSchema>(schema: T): TUnsafe<Static<T> | null
   const type: unknown = schema.type;
   if (typeof type !== 'string') throw new TypeError('Nullable() takes a schema with a single `type`');
   // Only the JSON keywords: TypeBox's symbol keys ([Kind], [OptionalKind]) belong to `schema`, not to the nullable copy.
-  return Type.Unsafe<Static<T> | null>({ ...Object.fromEntries(Object.entries(schema)), type: [type, 'null'] });
+  const keywords: Record<string, unknown> = Object.fromEntries(Object.entries(schema));
+  return Type.Unsafe<Static<T> | null>({ ...keywords, type: [type, 'null'] });
 }
 
 /**

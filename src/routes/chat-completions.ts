@@ -7,7 +7,7 @@ import { GatewayError } from '../core/errors.js';
 import type { ChatMessage, ChatRequest, ResponseFormat, ToolDefinition } from '../core/types.js';
 import { guardRequest } from '../guardrails/guard-request.js';
 import { replyChat, replyChatStream } from '../http/render-chat.js';
-import { chatBodySchema, type ChatBody, type WithoutNulls } from './chat-schema.js';
+import { chatBodySchema, type ChatBody, type WiderThanCore, type WithoutNulls } from './chat-schema.js';
 import { checkChatRequest } from './check-chat-request.js';
 import { callOf } from './call-of.js';
 
@@ -25,9 +25,12 @@ function withoutNulls<T extends Record<string, unknown>>(body: T): WithoutNulls<
  * checkChatRequest, called next, refuses the bodies for which that narrowing does not hold.
  */
 function toChatRequest(body: ChatBody): ChatRequest {
-  const { messages, response_format, tools, ...rest } = withoutNulls(body);
+  const stripped = withoutNulls(body);
+  const { messages, response_format, tools } = stripped;
+  // Spread whole, then overwritten in place, so the fields keep the client's order on the way upstream.
+  const passthrough: Omit<typeof stripped, WiderThanCore> = stripped;
   return {
-    ...rest,
+    ...passthrough,
     messages: messages as ChatMessage[],
     ...(response_format && { response_format: response_format as ResponseFormat }),
     ...(tools && { tools: tools as ToolDefinition[] }),

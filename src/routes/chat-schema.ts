@@ -123,7 +123,7 @@ type ChatBodyMatchesCore = [
   Holds<Same<keyof ChatBody, keyof ChatRequest>>,
   // Everything else is core's type once the route has dropped nulls, so it passes as it is.
   Holds<Extends<Omit<WithoutNulls<ChatBody>, WiderThanCore>, Omit<ChatRequest, WiderThanCore>>>,
-  // The wider fields accept every canonical value: the schema refuses nothing core can say.
+  // The wider fields take every canonical value, and a canonical request has the body's shape.
   Holds<Extends<ChatMessage, ChatBodyMessage>>,
   Holds<Extends<ResponseFormat, NonNullable<ChatBody['response_format']>>>,
   Holds<Extends<ToolDefinition, ChatBodyTool>>,

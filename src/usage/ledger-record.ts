@@ -1,4 +1,4 @@
-/** One call's ledger record, as finance and operators see it (DESIGN.md, Ledger). */
+/** One call's ledger record, as finance and operators see it (docs/architecture.md, "6. The ledger"). */
 
 export type UsageSource = 'reported' | 'estimated';
 
