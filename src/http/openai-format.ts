@@ -40,16 +40,12 @@ export function toOpenAICompletion(res: ChatResponse, id: string, usage: Usage):
 
 /**
  * Turns canonical chunks into `chat.completion.chunk` SSE frames. The frame prefix (id,
- * created, model) is serialized once per stream; each chunk only adds its choice. It also
- * keeps what the ledger needs: the text produced (for estimates) and the reported usage.
+ * created, model) is serialized once per stream; each chunk only adds its choice. What the
+ * ledger needs (usage, the text produced) is the call stream's to tap, not the renderer's.
  */
 export class ChunkEncoder {
   private prefix: string;
   private readonly rolesSent = new Set<number>();
-  /** Completion text and tool arguments seen, for a token estimate when no usage arrives. */
-  producedText = '';
-  usage: Usage | undefined;
-  finishReasons: FinishReason[] = [];
 
   constructor(
     private id: string,
@@ -87,14 +83,12 @@ export class ChunkEncoder {
   encode(chunk: ChatChunk): string {
     switch (chunk.type) {
       case 'text-delta':
-        this.producedText += chunk.text;
         // The commonest frame by far: built as a string, without a delta object to stringify.
         if (this.rolesSent.has(chunk.choice)) {
           return `${this.prefix}"choices":[{"index":${chunk.choice},"delta":{"content":${JSON.stringify(chunk.text)}},"logprobs":null,"finish_reason":null}]}\n\n`;
         }
         return this.frame(chunk.choice, { content: chunk.text }, null);
       case 'tool-call-delta': {
-        this.producedText += chunk.argumentsDelta;
         const call: Record<string, unknown> = { index: chunk.toolIndex };
         if (chunk.id) {
           call.id = chunk.id;
@@ -106,10 +100,8 @@ export class ChunkEncoder {
         return this.frame(chunk.choice, { tool_calls: [call] }, null);
       }
       case 'finish':
-        this.finishReasons[chunk.choice] = chunk.finishReason;
         return this.frame(chunk.choice, {}, chunk.finishReason);
       case 'usage':
-        this.usage = chunk.usage;
         return '';
       case 'meta':
         return '';
