@@ -123,7 +123,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   });
   // The current snapshot (config, registry, services), replaced whole when the config changes.
   const configState = control.state;
-  const access = createAccess(config, redis, app.log);
+  const access = createAccess(config, redis, app.log, services.ledger.store?.scope ?? 'memory');
   const cache = createResponseCache(redis, config.store.key_prefix, app.log);
   app.decorate('gateway', {
     ...services,
@@ -153,6 +153,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   app.addHook('onClose', async () => {
     await control.close();
     await services.ledger.close();
+    // After the ledger: its last records settle through the access outbox, which spools what it cannot write.
+    await access.close();
     await cache.close();
     if (!deps.balancer) await services.balancer.close();
     if (ownsRedis) await redis?.quit().catch(() => redis.disconnect());
@@ -165,7 +167,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   registerErrorHandling(app);
   registerJsonBodyParser(app);
   // Before any route: the access stage attaches its hooks to /v1 and /prompts routes as they register.
-  registerAccess(app, access, services.ledger);
+  registerAccess(app, access, services.ledger, config.budgets);
   registerCallLifecycle(app, () => configState.current);
 
   registerChatCompletions(app);

@@ -320,12 +320,13 @@ describe('one gateway across three instances', () => {
   });
 
   test('a budget spent through one instance is refused by the others', async () => {
-    const { key } = await createKey(b.url, { name: 'thrifty', budget_usd: 0.001 });
-    const first = await chat(clientFor(a.url, key), 'paid');
+    // Room for one call's reservation (its prompt and 5 output tokens at $0.001 a token), not two.
+    const { key } = await createKey(b.url, { name: 'thrifty', budget_usd: 0.03 });
+    const first = await chat(clientFor(a.url, key), 'paid', { max_tokens: 5 });
     expect(first.status).toBe(200);
-    expect(first.cost).toBeGreaterThan(0.001);
+    expect(first.cost).toBeGreaterThan(0.01);
     for (const gw of [b, c]) {
-      await expect.poll(async () => (await chat(clientFor(gw.url, key), 'paid')).code, { timeout: PROPAGATION_MS }).toBe('insufficient_quota');
+      await expect.poll(async () => (await chat(clientFor(gw.url, key), 'paid', { max_tokens: 5 })).code, { timeout: PROPAGATION_MS }).toBe('insufficient_quota');
     }
   });
 });

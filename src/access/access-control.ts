@@ -16,7 +16,7 @@ import { mayUse, type ResourceKind } from './permissions.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 import { refusalOf } from './refusals.js';
 import { hashSecret } from './secrets.js';
-import { Settlement } from './settlement.js';
+import { Settlement, type SettlementOptions } from './settlement.js';
 import type { SubscriptionKind } from './types.js';
 import type { Admission, UsageCounters } from './usage-counters.js';
 
@@ -24,6 +24,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The caller's key and team; null when anonymous or the master key. */
     accessIdentity: Identity | null;
+    /** The largest share of a budget the caller has spent or reserved, this call included (0: none). */
+    budgetUse: number;
   }
 }
 
@@ -33,6 +35,8 @@ export interface Demand {
   resource?: { kind: ResourceKind; name: string };
   /** Tokens the call may use (prompt + max completion); asked only when a tpm limit applies. */
   tokens?: () => number;
+  /** The call's worst-case cost, nano-USD, reserved against budgets; asked only when a budget applies. */
+  reserveNano?: () => number;
   /** False for routes that spend nothing (listings): nothing is counted, the key is only checked current. */
   count?: boolean;
 }
@@ -45,6 +49,8 @@ export interface AccessOptions {
   log: FastifyBaseLogger;
   alert: (alert: BudgetAlert) => void;
   now?: () => number;
+  /** Settle through a durable outbox (the store is shared): see Settlement. */
+  durableSettlement?: SettlementOptions['durable'];
 }
 
 /** The caller presenting the master key: unlimited, may use everything, billed to no key. */
@@ -71,7 +77,13 @@ export class AccessControl {
     this.now = options.now ?? Date.now;
     this.resolver = new IdentityResolver(options.store, { now: this.now });
     this.masterHash = options.masterKey ? Buffer.from(hashSecret(options.masterKey), 'hex') : null;
-    this.settlement = new Settlement(this.counters, this.resolver, options.alert, options.log, this.now);
+    this.settlement = new Settlement({
+      counters: this.counters,
+      resolver: this.resolver,
+      alert: options.alert,
+      log: options.log,
+      durable: options.durableSettlement,
+    });
   }
 
   /**
@@ -114,14 +126,16 @@ export class AccessControl {
   /**
    * Admits one call of an identified caller (a preHandler, or called by a route once it knows
    * what the call asks for): 403 for a resource the key or team may not use, 429 over rpm,
-   * tpm or budget; on success sets the `x-ratelimit-*` headers and reserves the estimated
-   * tokens until the ledger record brings the real ones. Anonymous callers pass untouched.
+   * tpm or budget; on success sets the `x-ratelimit-*` headers and reserves the call's tokens
+   * and worst-case cost, in the same atomic step, until its ledger record settles them.
+   * Anonymous callers pass untouched.
    */
   async admit(request: FastifyRequest, reply: FastifyReply, demand: Demand = {}): Promise<void> {
     let identity = request.accessIdentity;
     if (!identity) return;
     const count = demand.count !== false;
     let tokens: number | undefined;
+    let reserveNano: number | undefined;
     // Whether `identity` was read from the store during this call, rather than from the cache.
     let isFresh = !this.store.shared;
     for (let reloads = 0; ; reloads++) {
@@ -138,12 +152,15 @@ export class AccessControl {
       // The memory store cannot be stale, so a key without limits needs no counters at all.
       if (!this.store.shared && !(count && identity.isLimited)) break;
       if (count && identity.countsTokens) tokens ??= demand.tokens?.() ?? 0;
+      if (count && identity.hasBudget) reserveNano ??= demand.reserveNano?.() ?? 0;
       let admission: Admission;
       try {
-        admission = await this.counters.admit({ scopes: identity.scopes, tokens: tokens ?? 0, count, now: this.now() });
+        admission = await this.counters.admit({ scopes: identity.scopes, callId: request.id, tokens: tokens ?? 0, reserveNano: reserveNano ?? 0, count, now: this.now() });
       } catch (err) {
         throw storeDown(err);
       }
+      // Redis ran it after this side stopped waiting: it refused itself, so nothing was counted.
+      if (admission.outcome === 'late') throw storeDown(new Error('the admission reached the store too late'));
       if (admission.outcome === 'stale') {
         if (reloads >= MAX_RELOADS) throw storeDown(new Error('access records keep changing'));
         identity = await this.reload(request, identity);
@@ -154,9 +171,9 @@ export class AccessControl {
       // On the raw response so streamed answers, written after a hijack, carry them too.
       const headers = rateLimitHeaders(identity.scopes, admission.windows);
       for (const name in headers) reply.raw.setHeader(name, headers[name]!);
+      request.budgetUse = admission.budgetUse;
       break;
     }
-    if (count) this.settlement.reserve(request.id, identity, tokens ?? 0);
   }
 
   /**
@@ -183,9 +200,14 @@ export class AccessControl {
     this.settlement.settle(record);
   }
 
-  /** At the end of a response: a call admitted but never recorded gives its reserved tokens back. */
-  release(requestId: string): void {
-    this.settlement.release(requestId);
+  /** Settlements not yet written to the store (buffered while it is away). */
+  pendingSettlements(): number {
+    return this.settlement.pending();
+  }
+
+  /** Writes the settlements still queued, or spools them for the next start. */
+  close(): Promise<void> {
+    return this.settlement.close();
   }
 
   private async reload(request: FastifyRequest, stale: Identity): Promise<Identity> {

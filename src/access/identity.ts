@@ -20,6 +20,8 @@ export interface Identity {
   isLimited: boolean;
   /** Any tpm on the key or its team: only then are tokens estimated before the call. */
   countsTokens: boolean;
+  /** Any budget on the key or its team: only then is a call's worst-case cost reserved. */
+  hasBudget: boolean;
 }
 
 function scopeOf(id: string, version: number, policy: Policy): Scope {
@@ -47,6 +49,7 @@ export function buildIdentity(key: KeyRecord, team: TeamRecord | null): Identity
     expiresAtMs: key.expires_at === null ? null : Date.parse(key.expires_at),
     isLimited: scopes.some((s) => s.rpm !== null || s.tpm !== null || s.budgetNano !== null),
     countsTokens: scopes.some((s) => s.tpm !== null),
+    hasBudget: scopes.some((s) => s.budgetNano !== null),
   };
 }
 

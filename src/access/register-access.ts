@@ -17,11 +17,12 @@ import type {
   FastifyReply,
   FastifyRequest,
   onRequestHookHandler,
-  onResponseHookHandler,
   preHandlerHookHandler,
   RouteOptions,
 } from 'fastify';
-import type { GatewayConfig } from '../config/types.js';
+import type { BudgetsConfig, GatewayConfig } from '../config/types.js';
+import type { ModelGroup } from '../core/deployment.js';
+import { worstCaseCostNano } from '../usage/pricing.js';
 import { isRecord } from '../core/is-record.js';
 import type { ChatRequest, EmbeddingRequest } from '../core/types.js';
 import { countMessageTokens, countTextTokens } from '../usage/count-tokens.js';
@@ -41,15 +42,18 @@ declare module 'fastify' {
 }
 
 /** The access layer on Redis when the instance has one, else in process memory. */
-export function createAccess(config: GatewayConfig, redis: Redis | undefined, log: FastifyBaseLogger): AccessControl {
+export function createAccess(config: GatewayConfig, redis: Redis | undefined, log: FastifyBaseLogger, storeScope: string): AccessControl {
   const prefix = config.store.key_prefix;
+  const reservationTtlMs = config.budgets.reservation_ttl_s * 1000;
   return new AccessControl({
     store: redis ? createRedisAccessStore(redis, prefix) : createMemoryAccessStore(),
-    counters: redis ? createRedisCounters(redis, prefix) : createMemoryCounters(),
+    counters: redis ? createRedisCounters(redis, prefix, { reservationTtlMs, dedupeTtlS: config.ledger.dedupe_ttl_s }) : createMemoryCounters({ reservationTtlMs }),
     masterKey: config.auth.master_key,
     requireKeys: config.auth.require_keys,
     log,
     alert: createBudgetAlerts(config.auth.budget_alert_webhook, log),
+    // On a shared store, spend must survive an outage and a restart like the ledger does.
+    durableSettlement: redis ? { spoolDir: config.ledger.spool_dir, storeScope, writeTimeoutMs: config.ledger.write_timeout_ms } : undefined,
   });
 }
 
@@ -101,23 +105,54 @@ function unvalidatedBody(request: FastifyRequest): Error {
   return new Error(`route ${request.routeOptions.url} reached admission with a body its schema should have refused`);
 }
 
-function demandOf(url: string): ((request: FastifyRequest) => Demand) | undefined {
+/** Where a call may go, for its worst-case cost: the group, its fallbacks and its budget fallback. */
+function reachableGroups(request: FastifyRequest, model: string): ModelGroup[] {
+  const registry = request.call?.services.registry;
+  const group = registry?.resolve(model);
+  if (!registry || !group) return [];
+  const groups = [group];
+  for (const name of [...group.fallbacks, ...(group.budgetFallback ? [group.budgetFallback.group] : [])]) {
+    const next = registry.resolve(name);
+    if (next && !groups.includes(next)) groups.push(next);
+  }
+  return groups;
+}
+
+function demandOf(url: string, budgets: BudgetsConfig): ((request: FastifyRequest) => Demand) | undefined {
   switch (url) {
     case '/v1/chat/completions':
       return (request) => {
         const body = request.body;
         if (!isChatAdmissionBody(body)) throw unvalidatedBody(request);
-        return { resource: { kind: 'models', name: body.model }, tokens: () => chatTokens(body) };
+        const output = (body.max_completion_tokens ?? body.max_tokens ?? budgets.reserve_output_tokens) * (body.n ?? 1);
+        return {
+          resource: { kind: 'models', name: body.model },
+          tokens: () => chatTokens(body),
+          reserveNano: () => worstCaseCostNano(reachableGroups(request, body.model), countMessageTokens(body.messages), output),
+        };
       };
     case '/v1/embeddings':
       return (request) => {
         const body = request.body;
         if (!isEmbeddingsAdmissionBody(body)) throw unvalidatedBody(request);
-        return { resource: { kind: 'models', name: body.model }, tokens: () => embeddingTokens(body.input) };
+        return {
+          resource: { kind: 'models', name: body.model },
+          tokens: () => embeddingTokens(body.input),
+          reserveNano: () => worstCaseCostNano(reachableGroups(request, body.model), embeddingTokens(body.input), 0),
+        };
       };
     default:
       return undefined;
   }
+}
+
+/** Admits a rendered prompt call: its messages and output cap reserve tokens and worst-case cost like a chat call's. */
+export function admitPrompt(access: AccessControl, request: FastifyRequest, reply: FastifyReply, req: ChatRequest, budgets: BudgetsConfig): Promise<void> {
+  const output = (req.max_completion_tokens ?? req.max_tokens ?? budgets.reserve_output_tokens) * (req.n ?? 1);
+  return access.admit(request, reply, {
+    tokens: () => countMessageTokens(req.messages) + (req.max_completion_tokens ?? req.max_tokens ?? 0),
+    reserveNano: () => worstCaseCostNano(reachableGroups(request, req.model), countMessageTokens(req.messages), output),
+  });
 }
 
 function append<T>(existing: T | T[] | undefined, hook: T, first = false): T[] {
@@ -125,22 +160,18 @@ function append<T>(existing: T | T[] | undefined, hook: T, first = false): T[] {
   return first ? [hook, ...list] : [...list, hook];
 }
 
-export function registerAccess(app: FastifyInstance, access: AccessControl, ledger: Ledger): void {
+export function registerAccess(app: FastifyInstance, access: AccessControl, ledger: Ledger, budgets: BudgetsConfig): void {
   app.decorateRequest('accessIdentity', null);
+  app.decorateRequest('budgetUse', 0);
   ledger.onRecord((record) => access.settle(record));
 
   const identify: onRequestHookHandler = (request) => access.identify(request);
   const checkCurrent: preHandlerHookHandler = (request, reply) => access.admit(request, reply, { count: false });
-  const release: onResponseHookHandler = (request, _reply, done) => {
-    access.release(request.id);
-    done();
-  };
 
   app.addHook('onRoute', (route: RouteOptions) => {
     const admit = admissionFor(route);
     if (!admit) return;
     route.onRequest = append(route.onRequest, identify, true);
-    route.onResponse = append(route.onResponse, release);
     route.preHandler = append(route.preHandler, admit);
   });
 
@@ -153,10 +184,10 @@ export function registerAccess(app: FastifyInstance, access: AccessControl, ledg
     }
     const isPrompt = url === '/prompts' || url.startsWith('/prompts/');
     if (!url.startsWith('/v1/') && !isPrompt) return undefined;
-    const demand = demandOf(url);
+    const demand = demandOf(url, budgets);
     if (demand) return (request: FastifyRequest, reply: FastifyReply) => access.admit(request, reply, demand(request));
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    if (isPrompt && methods.includes('POST')) return (request, reply) => access.admit(request, reply, {});
+    // A prompt call is counted by its route once the prompt is rendered and its tokens and
+    // cost are known (`admitPrompt`); here the key is only checked current.
     return checkCurrent;
   }
 }

@@ -1,94 +1,107 @@
 /**
- * After a call: the ledger record brings its real tokens and cost. Settling corrects the tpm
- * windows (real minus reserved tokens) and adds the cost to the spend counters, then raises
- * the budget alerts the increase crossed.
+ * After a call: its ledger record brings its real tokens and cost. Settling releases the
+ * call's reservation (found by the call id), corrects the tpm window it reserved in, adds the
+ * cost to the key's and team's spend, then raises the budget alerts the increase crossed.
+ *
+ * On Redis, settlements go through the same durable path as the ledger (a batching outbox that
+ * buffers while Redis is away, spools at shutdown and replays at the next start) and each
+ * batch counts once: after any outage, spend equals the ledger. The first write starts as the
+ * record is made, on the connection admissions use, so the caller's next call sees it.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import { BatchingLedger } from '../usage/batching-ledger.js';
+import type { LedgerBatch, RecordSink } from '../usage/ledger-store.js';
 import type { LedgerRecord } from '../usage/ledger.js';
 import { crossedThresholds, type BudgetAlert } from './budget-alerts.js';
-import type { Identity, IdentityResolver } from './identity.js';
-import type { UsageCounters } from './usage-counters.js';
+import type { IdentityResolver } from './identity.js';
+import { keyVersionField, teamVersionField } from './redis-access-store.js';
+import type { CallUsage, SettledSpend, UsageCounters } from './usage-counters.js';
 
-interface Reservation {
-  identity: Identity;
-  /** Tokens reserved in the tpm windows at admission. */
-  tokens: number;
+export interface SettlementOptions {
+  counters: UsageCounters;
+  resolver: IdentityResolver;
+  alert: (alert: BudgetAlert) => void;
+  log: FastifyBaseLogger;
+  /** Settle through a durable outbox (a shared store): where it spools, and what names the store. */
+  durable?: { spoolDir: string; storeScope: string; writeTimeoutMs?: number };
 }
 
-/** Admitted calls whose ledger record has not come yet; far above any sane concurrency. */
-const MAX_PENDING = 100_000;
+function usageOf(record: LedgerRecord): CallUsage {
+  const scopeIds = [keyVersionField(record.key_id!)];
+  if (record.team !== null) scopeIds.push(teamVersionField(record.team));
+  return { callId: record.id, scopeIds, tokens: record.prompt_tokens + record.completion_tokens, costNano: record.cost_nano_usd, time: record.time };
+}
 
 export class Settlement {
-  private readonly pending = new Map<string, Reservation>();
+  private readonly outbox: BatchingLedger<RecordSink> | undefined;
+  private seq = 0;
 
-  constructor(
-    private readonly counters: UsageCounters,
-    private readonly resolver: IdentityResolver,
-    private readonly alert: (alert: BudgetAlert) => void,
-    private readonly log: FastifyBaseLogger,
-    private readonly now: () => number,
-  ) {}
-
-  /** Remembers what an admitted call reserved, until its record or its response end comes. */
-  reserve(requestId: string, identity: Identity, tokens: number): void {
-    if (this.pending.size >= MAX_PENDING) {
-      const oldest = this.pending.keys().next().value;
-      if (oldest !== undefined) this.pending.delete(oldest);
+  constructor(private readonly options: SettlementOptions) {
+    const durable = options.durable;
+    if (durable) {
+      const sink: RecordSink = {
+        durable: true,
+        scope: `settle:${durable.storeScope}`,
+        write: (batch: LedgerBatch) => this.apply(batch.id, batch.records),
+        close: async () => undefined,
+      };
+      this.outbox = new BatchingLedger(sink, {
+        writeAtOnce: true,
+        spoolDir: durable.spoolDir,
+        writeTimeoutMs: durable.writeTimeoutMs,
+        log: options.log,
+      });
     }
-    this.pending.set(requestId, { identity, tokens });
   }
 
-  /**
-   * Settles a ledger record of an identified caller. Runs synchronously as the record is
-   * written, before the answer goes out, so on one Redis connection the correction is ahead of
-   * the caller's next call.
-   */
+  /** A ledger listener: settles every record of an identified caller. Never throws, never waits. */
   settle(record: LedgerRecord): void {
     if (record.key_id === null) return;
-    const reservation = this.pending.get(record.id);
-    if (reservation) {
-      this.pending.delete(record.id);
-      this.apply(reservation.identity, record.prompt_tokens + record.completion_tokens - reservation.tokens, record.cost_nano_usd);
+    if (this.outbox) {
+      this.outbox.record(record);
       return;
     }
-    // A call this instance did not admit (a route that only identifies): still bill its cost.
-    if (record.cost_nano_usd <= 0) return;
-    this.resolver.byKeyId(record.key_id).then(
-      (identity) => identity && this.apply(identity, 0, record.cost_nano_usd),
-      (err: unknown) => this.log.warn({ err: (err as Error).message, key_id: record.key_id }, 'could not bill a call to its key'),
+    this.apply(`local.${++this.seq}`, [record]).catch((err: unknown) =>
+      this.options.log.warn({ err: (err as Error).message, key_id: record.key_id }, 'could not settle a call'),
     );
   }
 
-  /** A call admitted but never recorded (refused by its route) gives its reserved tokens back. */
-  release(requestId: string): void {
-    const reservation = this.pending.get(requestId);
-    if (!reservation) return;
-    this.pending.delete(requestId);
-    this.apply(reservation.identity, -reservation.tokens, 0);
+  /** Settlements not written yet (buffered while the store is away). */
+  pending(): number {
+    return this.outbox?.stats().queued ?? 0;
   }
 
-  private apply(identity: Identity, tokenDelta: number, costNano: number): void {
-    const correctsTokens = identity.countsTokens && tokenDelta !== 0;
-    if (!correctsTokens && costNano <= 0) return;
-    const settling = { scopes: identity.scopes, tokenDelta: correctsTokens ? tokenDelta : 0, costNano, now: this.now() };
-    this.counters.settle(settling).then(
-      (spent) => {
-        if (costNano > 0) this.checkAlerts(identity, spent, costNano);
-      },
-      (err: unknown) => this.log.warn({ err: (err as Error).message, key_id: identity.key.id }, 'could not settle a call on its limits'),
-    );
+  /** Writes what is queued; spools the rest at close. */
+  async close(): Promise<void> {
+    await this.outbox?.close();
   }
 
-  private checkAlerts(identity: Identity, spent: number[], costNano: number): void {
+  private async apply(batchId: string, records: readonly LedgerRecord[]): Promise<void> {
+    const usages = records.map(usageOf);
+    const spends = await this.options.counters.settle(batchId, usages);
+    records.forEach((record, i) => {
+      if (record.cost_nano_usd > 0) void this.checkAlerts(record, spends[i] ?? []);
+    });
+  }
+
+  private async checkAlerts(record: LedgerRecord, spends: SettledSpend): Promise<void> {
+    if (spends.length === 0) return;
+    let identity;
+    try {
+      identity = await this.options.resolver.byKeyId(record.key_id!);
+    } catch {
+      return;
+    }
+    if (!identity) return;
     identity.scopes.forEach((scope, i) => {
-      if (scope.budgetNano === null) return;
-      const after = spent[i] ?? 0;
+      const after = spends[i]?.[scope.period];
+      if (scope.budgetNano === null || after === undefined) return;
       const owner =
         i === 0
           ? { scope: 'key' as const, id: identity.key.id, name: identity.key.name }
           : { scope: 'team' as const, id: identity.team!.id, name: identity.team!.name };
-      for (const threshold of crossedThresholds(scope.budgetNano, after - costNano, after)) {
-        this.alert({ ...owner, threshold, period: scope.period, budget_usd: scope.budgetNano / 1e9, spent_usd: after / 1e9 });
+      for (const threshold of crossedThresholds(scope.budgetNano, after - record.cost_nano_usd, after)) {
+        this.options.alert({ ...owner, threshold, period: scope.period, budget_usd: scope.budgetNano / 1e9, spent_usd: after / 1e9 });
       }
     });
   }

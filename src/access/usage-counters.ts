@@ -28,7 +28,10 @@ export interface WindowState {
 }
 
 export type Admission =
-  | { outcome: 'admitted'; windows: WindowState[] }
+  /** `budgetUse`: the largest share of a budget now spent or reserved, this call included (0: no budget). */
+  | { outcome: 'admitted'; windows: WindowState[]; budgetUse: number }
+  /** The store ran the admission after the caller had stopped waiting for it: nothing was counted. */
+  | { outcome: 'late' }
   /** A record changed since the caller read it: reload and ask again. Nothing was counted. */
   | { outcome: 'stale' }
   | { outcome: 'over_budget'; scope: number; spentNano: number }
@@ -36,31 +39,46 @@ export type Admission =
 
 export interface AdmitRequest {
   scopes: readonly Scope[];
-  /** Estimated tokens of the call (prompt + max completion), reserved in every tpm window. */
+  /** The call's own id: its reservation is filed under it, and its settlement finds it there. */
+  callId: string;
+  /** Tokens of the call (prompt + max completion), reserved in every tpm window. */
   tokens: number;
+  /** The call's worst-case cost, reserved against every scope with a budget, nano-USD. */
+  reserveNano: number;
   /** False: only check that the records are current (routes that spend nothing). */
   count: boolean;
   now: number;
 }
 
-export interface Settlement {
-  scopes: readonly Scope[];
-  /** Real tokens minus the reserved estimate, applied to scopes with a tpm limit. */
-  tokenDelta: number;
-  /** The call's cost, added to every period's spend of every scope. */
+/** What a settled call did: from its ledger record. */
+export interface CallUsage {
+  callId: string;
+  /** `k:<key id>`, then `t:<team id>` when the key has a team. */
+  scopeIds: readonly string[];
+  /** Prompt + completion tokens the call really used. */
+  tokens: number;
   costNano: number;
-  now: number;
+  /** Epoch ms when the call started: its spend lands in the periods of that time. */
+  time: number;
 }
 
+/** A settled call's spend afterwards, per scope, per period, nano-USD. */
+export type SettledSpend = Array<Record<BudgetPeriod, number>>;
+
 /**
- * Minute windows and spend counters, atomic per call: all scopes are checked, then all are
- * counted, or none is. Spend is kept for every period at once, so a budget set later, or a
- * period changed, counts what was already spent.
+ * Minute windows, reservations and spend counters, atomic per call: all scopes are checked,
+ * then all are counted, or none is. Spend is kept for every period at once, so a budget set
+ * later, or a period changed, counts what was already spent.
  */
 export interface UsageCounters {
   admit(request: AdmitRequest): Promise<Admission>;
-  /** Answers each scope's spend in its own period after the settlement, nano-USD. */
-  settle(settlement: Settlement): Promise<number[]>;
+  /**
+   * Settles calls: releases each call's reservation (found by its call id), corrects the tpm
+   * window it was taken in (a window that has since rolled over is left alone) and adds the
+   * cost to every period's spend. Writing the same `batchId` again is a no-op, so a batch
+   * replayed after an outage counts once. Answers each call's spend afterwards.
+   */
+  settle(batchId: string, calls: readonly CallUsage[]): Promise<SettledSpend[]>;
   /** Each scope's spend in its own period, nano-USD. */
   spend(scopes: readonly Scope[], now: number): Promise<number[]>;
 }

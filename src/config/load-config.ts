@@ -68,6 +68,11 @@ function checkReferences(data: Loose, faults: string[]): void {
       if (!groupNames.has(name)) faults.push(`/models/${i}/fallbacks/${j}: unknown model group "${name}"`);
       if (name === group.name) faults.push(`/models/${i}/fallbacks/${j}: a group cannot fall back to itself`);
     });
+    const downgrade = isRecord(group.budget_fallback) ? group.budget_fallback.group : undefined;
+    if (typeof downgrade === 'string') {
+      if (!groupNames.has(downgrade)) faults.push(`/models/${i}/budget_fallback/group: unknown model group "${downgrade}"`);
+      if (downgrade === group.name) faults.push(`/models/${i}/budget_fallback/group: a group cannot fall back to itself`);
+    }
   }
   for (const name of Object.keys(providers)) {
     if (name.includes('/')) faults.push(`/providers/${name}: a provider name cannot contain "/"`);

@@ -60,6 +60,13 @@ export const modelGroupSchema = Type.Object(
     /** Exact-match response cache; absent: none. */
     cache: Type.Optional(cacheSettingsSchema),
     guardrails: Type.Optional(guardrailSettingsSchema),
+    /**
+     * Past `threshold` (a fraction of the tightest budget that applies to the caller), calls go
+     * to `group`, a cheaper one, instead of being refused; past the budget itself they are refused.
+     */
+    budget_fallback: Type.Optional(
+      Type.Object({ group: Type.String({ minLength: 1 }), threshold: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.9 }) }, closed),
+    ),
   },
   closed,
 );

@@ -4,6 +4,7 @@
  * and booleans.
  */
 import { Type } from '@sinclair/typebox';
+import { budgetsSchema } from './budgets-schema.js';
 import { ledgerSchema } from './ledger-schema.js';
 import { modelGroupSchema } from './model-schema.js';
 import { providerSchema } from './provider-schema.js';
@@ -23,6 +24,7 @@ export const gatewayConfigSchema = Type.Object(
     prompts: promptsSchema,
     services: Type.Array(serviceSchema, { default: [] }),
     ledger: ledgerSchema,
+    budgets: budgetsSchema,
   },
   closed,
 );

@@ -8,6 +8,7 @@ import type { DeploymentLimits, PriceConfig, Strategy } from '../core/deployment
 import type { ProviderKind } from '../core/types.js';
 import type { cacheSettingsSchema } from './cache-schema.js';
 import type { guardrailSettingsSchema } from './guardrails-schema.js';
+import type { budgetsSchema } from './budgets-schema.js';
 import type { ledgerSchema } from './ledger-schema.js';
 import type { deploymentLimitsSchema, deploymentSchema, modelGroupSchema, priceSchema } from './model-schema.js';
 import type {
@@ -54,6 +55,7 @@ export type ServiceConfig = Static<typeof serviceSchema>;
 
 /** How usage records are batched, buffered and kept (docs/architecture.md, "6. The ledger"). */
 export type LedgerConfig = Static<typeof ledgerSchema>;
+export type BudgetsConfig = Static<typeof budgetsSchema>;
 
 export type RedisNodeConfig = Static<typeof redisNodeSchema>;
 /** Where shared state lives: one Redis node (`redis_url`), a Sentinel set, or a Cluster; none: process memory. */

@@ -55,4 +55,6 @@ export interface ModelGroup {
   deployments: readonly Deployment[];
   /** True for `provider/model` names that reach one provider's model directly. */
   isDirect: boolean;
+  /** A cheaper group calls go to once the caller has used `threshold` of its tightest budget. */
+  budgetFallback?: { group: string; threshold: number };
 }

@@ -23,6 +23,7 @@ export function gatewayHeaders(call: Call, provider: string, model: string, atte
   };
   const { warnings } = call;
   if (warnings.length > 0) headers['x-gateway-warnings'] = toHeaderValue(warnings.join('; '));
+  if (call.isDowngraded) headers['x-gateway-budget'] = 'downgraded';
   return headers;
 }
 

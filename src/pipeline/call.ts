@@ -83,6 +83,7 @@ export class Call {
   private cacheStatus: 'hit' | 'miss' | 'bypass' | undefined;
   private hit: { provider: string; upstreamModel: string; savedNanoUsd: number; ttftMs: number | null } | undefined;
   private warningList: string[] | undefined;
+  private downgraded = false;
   private errorCode: string | undefined;
   private settled = false;
   /** Upstream legs under way; an end that comes meanwhile waits for them to note how they ended. */
@@ -131,6 +132,15 @@ export class Call {
     if (!messages || messages.length === 0) return;
     this.warningList ??= [];
     for (const message of messages) if (!this.warningList.includes(message)) this.warningList.push(message);
+  }
+
+  /** The caller's budget use moved the call to its group's cheaper `budget_fallback`. */
+  noteBudgetDowngrade(): void {
+    this.downgraded = true;
+  }
+
+  get isDowngraded(): boolean {
+    return this.downgraded;
   }
 
   noteGuardrails(fired: string[]): void {
@@ -225,6 +235,7 @@ export class Call {
     if (this.cacheStatus) record.cache_status = this.cacheStatus;
     if (this.guardrails) record.guardrails = this.guardrails;
     if (this.warningList) record.warnings = this.warningList;
+    if (this.downgraded) record.budget = 'downgraded';
     if (status >= 400 || this.failure) record.error_code = this.failure ? errorCodeOf(this.failure) : (end.errorCode ?? this.errorCode);
     this.services.ledger.record(record);
   }

@@ -76,6 +76,7 @@ export class ModelRegistry {
         fallbacks: group.fallbacks,
         deployments,
         isDirect: false,
+        budgetFallback: group.budget_fallback,
       });
     }
   }

@@ -10,6 +10,7 @@ import { replyChat, replyChatStream } from '../http/render-chat.js';
 import { chatBodySchema, type ChatBody, type WiderThanCore, type WithoutNulls } from './chat-schema.js';
 import { checkChatRequest } from './check-chat-request.js';
 import { callOf } from './call-of.js';
+import { routeByBudget, withOutputCap } from '../pipeline/budget-policy.js';
 
 /** Top-level fields clients send as null mean "not set" to the adapters; unknown fields pass as they are. */
 function withoutNulls<T extends Record<string, unknown>>(body: T): WithoutNulls<T> {
@@ -45,15 +46,17 @@ export function registerChatCompletions(app: FastifyInstance): void {
     const call = callOf(request);
     call.model = req.model;
     checkChatRequest(req);
-    const group = call.services.registry.resolve(req.model);
-    if (!group) {
+    const asked = call.services.registry.resolve(req.model);
+    if (!asked) {
       throw new GatewayError('model_not_found', `The model '${req.model}' does not exist or is not configured on this gateway`, {
         param: 'model',
       });
     }
-    call.model = group.name;
+    call.model = asked.name;
+    const { group, downgraded } = routeByBudget(call.services.registry, asked, request.budgetUse);
+    if (downgraded) call.noteBudgetDowngrade();
     const policies = app.gateway.policies.forGroup(group.name);
-    const sent = guardRequest(call, policies.guardrails, req);
+    const sent = withOutputCap(guardRequest(call, policies.guardrails, req), app.gateway.config.budgets);
     if (policies.cache) {
       const plan = planCache(policies.cache, group.name, sent, request.headers['cache-control']);
       const includeUsage = sent.stream_options?.include_usage === true;

@@ -25,6 +25,8 @@ import { registerAdminPrompts } from './admin-prompts.js';
 import { gatewayHeaders } from '../http/gateway-headers.js';
 import { replyChatStream, withFailureHeaders } from '../http/render-chat.js';
 import { callOf } from './call-of.js';
+import { admitPrompt } from '../access/register-access.js';
+import { withOutputCap } from '../pipeline/budget-policy.js';
 
 export interface PromptRouteOptions {
   /** The subscription check for `approval: required` prompts; refuses them all when absent. */
@@ -86,7 +88,9 @@ export async function registerPrompts(app: FastifyInstance, options: PromptRoute
 
     const policies = app.gateway.policies.forPrompt(prompt, group.name);
     call.model = group.name;
-    const req = guardRequest(call, policies.guardrails, buildPromptRequest(prompt, values));
+    const req = withOutputCap(guardRequest(call, policies.guardrails, buildPromptRequest(prompt, values)), app.gateway.config.budgets);
+    // Counted now that the prompt is rendered: its tokens and worst-case cost are known.
+    await admitPrompt(app.gateway.access, request, reply, req, app.gateway.config.budgets);
     const plan = policies.cache && planCache(policies.cache, group.name, req, request.headers['cache-control']);
     if (stream) {
       const streamed: ChatRequest = { ...req, stream: true, stream_options: { include_usage: true } };

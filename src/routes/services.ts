@@ -10,7 +10,7 @@
  * own routes are more specific and always win. A path no service claims gets the usual 404.
  */
 import replyFrom from '@fastify/reply-from';
-import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServiceEntry, ServiceTable } from '../control/service-table.js';
 
 declare module 'fastify' {
@@ -56,11 +56,7 @@ export async function registerServices(app: FastifyInstance, currentServices: ()
       await access.admit(request, reply, { resource: { kind: 'services', name: service.name } });
       if (service.compiled.config.approval === 'required') await access.checkSubscription(request.caller, 'service', service.name);
     };
-    const release: onResponseHookHandler = (request, _reply, done) => {
-      if (request.routedService) access.release(request.id);
-      done();
-    };
-    scope.all('/*', { onRequest: route, preHandler: admit, onResponse: release }, (request, reply) => {
+    scope.all('/*', { onRequest: route, preHandler: admit }, (request, reply) => {
       const service = request.routedService;
       if (!service) return reply.callNotFound();
       return service.handle(request, reply);

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { withTimeout } from '../core/with-timeout.js';
-import type { LedgerBatch, LedgerStore } from './ledger-store.js';
+import type { LedgerBatch, LedgerStore, RecordSink } from './ledger-store.js';
 import { addListener, notifyListeners, type Ledger, type LedgerListener, type LedgerRecord, type LedgerStats } from './ledger.js';
 import { Spool } from './spool.js';
 
@@ -24,6 +24,12 @@ export interface BatchingLedgerOptions {
   writeTimeoutMs?: number;
   /** Longest wait between retries, ms. */
   retryMaxMs?: number;
+  /**
+   * Start a write as soon as a record comes (after the current tick), not on the timer: for
+   * sinks whose effect the caller's next request should see (spend settlement). Records that
+   * come while a write is under way still go together in the next batch.
+   */
+  writeAtOnce?: boolean;
   /** How long `close()` tries to write before spooling the rest, ms. */
   closeTimeoutMs?: number;
   log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void; error(obj: object, msg: string): void };
@@ -64,8 +70,12 @@ class RecordQueue {
   }
 }
 
-export class BatchingLedger implements Ledger {
-  readonly store: LedgerStore;
+/**
+ * Generic over where batches go: the ledger's store (`BatchingLedger<LedgerStore>` is the
+ * `Ledger`), or any sink that must lose no record, such as spend settlement.
+ */
+export class BatchingLedger<S extends RecordSink = LedgerStore> {
+  readonly store: S;
   private readonly listeners: LedgerListener[] = [];
   private readonly queue = new RecordQueue();
   /** Records past `bufferMax`, on their way to the spool. */
@@ -90,15 +100,17 @@ export class BatchingLedger implements Ledger {
   private readonly writeTimeoutMs: number;
   private readonly retryMaxMs: number;
   private readonly closeTimeoutMs: number;
+  private readonly writeAtOnce: boolean;
   private readonly log: NonNullable<BatchingLedgerOptions['log']>;
 
-  constructor(store: LedgerStore, options: BatchingLedgerOptions = {}) {
+  constructor(store: S, options: BatchingLedgerOptions = {}) {
     this.store = store;
     this.batchSize = options.batchSize ?? 200;
     this.bufferMax = options.bufferMax ?? 50_000;
     this.writeTimeoutMs = options.writeTimeoutMs ?? 5000;
     this.retryMaxMs = options.retryMaxMs ?? 5000;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5000;
+    this.writeAtOnce = options.writeAtOnce ?? false;
     this.log = options.log ?? { warn() {}, info() {}, error() {} };
     this.spool = store.durable ? new Spool(options.spoolDir ?? '.ledger-spool', store.scope, this.instanceId) : undefined;
     this.spoolPending = this.spool !== undefined;
@@ -122,7 +134,8 @@ export class BatchingLedger implements Ledger {
     }
     if (this.queue.length < this.bufferMax) {
       this.queue.push(record);
-      if (this.queue.length >= this.batchSize && !this.drainSoon && Date.now() >= this.retryAt) {
+      const due = this.queue.length >= this.batchSize || (this.writeAtOnce && this.draining === undefined);
+      if (due && !this.drainSoon && Date.now() >= this.retryAt) {
         // Never write from inside record(): the caller is on the request path.
         this.drainSoon = true;
         setImmediate(() => {

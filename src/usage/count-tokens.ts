@@ -1,74 +1,117 @@
-import { get_encoding, type Tiktoken } from 'tiktoken';
+import { availableParallelism } from 'node:os';
 import type { ChatMessage } from '../core/types.js';
+import { countTextTokensExact } from './exact-count.js';
+import { TokenWorkerPool } from './token-worker-pool.js';
+
+export { TokenCounterBusyError, TokenCounterClosedError } from './token-worker-pool.js';
 
 /**
- * Token estimates for when a provider reports no usage (or a stream is cut) and for limits
- * checked before a call. One o200k_base encoder is made on first use and kept: creating one
- * costs milliseconds and WASM memory.
+ * Token counts (o200k_base) for when a provider reports no usage (or a stream is cut) and for
+ * limits checked before a call, over text the client chose.
+ *
+ * - countTextTokensAsync / countMessageTokensAsync: exact, any length. Short texts are counted
+ *   inline; long ones in a worker thread, so a 10 MB body does not stall the event loop.
+ * - upperBoundTextTokens: synchronous and cheap, never below the exact count (see there).
+ * - countTextTokens / countMessageTokens: the synchronous API callers used before; exact up to
+ *   SYNC_EXACT_LIMIT_CHARS, an upper bound past it. They never under-count, but may over-count long texts.
  */
-let encoder: Tiktoken | undefined;
 
-function getEncoder(): Tiktoken {
-  encoder ??= get_encoding('o200k_base');
-  return encoder;
+/**
+ * Longest text counted on the calling thread by the async API and by upperBoundTextTokens. Cost
+ * per character depends on the script: 4K characters took at most ~15 ms (random CJK; ASCII ~2 ms),
+ * so an inline count stays well inside the 50 ms the event loop may stall. Longer texts pay a
+ * worker round trip (well under a millisecond) instead.
+ */
+const INLINE_LIMIT_CHARS = 4_096;
+
+/**
+ * Longest text the synchronous countTextTokens still counts exactly, as it did before the async API:
+ * callers that have not switched keep exact numbers (and so their limits and guardrails keep passing
+ * the same requests) for texts up to 64K characters. That can block for up to ~180 ms (64K CJK).
+ */
+const SYNC_EXACT_LIMIT_CHARS = 65_536;
+
+/** Workers for long texts: one per spare core, at most two, and always one core left to the event loop. */
+const POOL_SIZE = Math.min(2, Math.max(1, availableParallelism() - 1));
+/** Counts waiting for a worker before new ones are refused with TokenCounterBusyError. */
+const MAX_QUEUED = 1_024;
+
+let pool: TokenWorkerPool | undefined;
+
+/** The pool, made on the first long text; no worker starts before that. */
+function getPool(): TokenWorkerPool {
+  pool ??= new TokenWorkerPool(POOL_SIZE, MAX_QUEUED);
+  return pool;
 }
 
 /**
- * Longest slice of text handed to the encoder at once, UTF-16 units. BPE work grows with the
- * square of a pre-token's length, and a run without spaces is one pre-token: 100 KB of one
- * letter took 13 s of a blocked event loop, 400 KB over two minutes, and about 1 MB made
- * tiktoken abort. Slices keep that linear; they end before whitespace where they can, so
- * ordinary text counts as it would whole, or within a fraction of a percent (prose, code, JSON).
+ * A count never below the exact one, synchronously: exact up to INLINE_LIMIT_CHARS, else the
+ * text's UTF-8 length in bytes (one native pass, about 0.2 ms per MB).
+ *
+ * Why bytes are safe: the exact count encodes the text slice by slice, and every BPE token of a
+ * slice stands for at least one byte of that slice's UTF-8 encoding, so a slice has at most as many
+ * tokens as bytes. The slices partition the text and never split a surrogate pair (exact-count.ts),
+ * so their byte lengths add up to the whole text's. A lone surrogate reaches the encoder as U+FFFD,
+ * 3 bytes, and Buffer.byteLength counts it as 3 bytes too.
+ *
+ * It over-counts ~4x for English prose and ~1x for byte-dense text such as the 1 MB of random
+ * words and digits that once passed an 8000-token guardrail; tighter bounds need the pre-tokenizer
+ * and the vocabulary to prove, which is what the exact count does.
  */
-const MAX_SLICE_CHARS = 256;
-
-function isSpace(code: number): boolean {
-  return code === 32 || (code >= 9 && code <= 13);
+export function upperBoundTextTokens(text: string): number {
+  return text.length <= INLINE_LIMIT_CHARS ? countTextTokensExact(text) : utf8Bytes(text);
 }
 
-/** Where the slice starting at `start` ends: before the last whitespace in its second half, else at the limit (not inside a surrogate pair). */
-function sliceEnd(text: string, start: number): number {
-  const limit = start + MAX_SLICE_CHARS;
-  if (limit >= text.length) return text.length;
-  for (let i = limit; i > start + MAX_SLICE_CHARS / 2; i--) if (isSpace(text.charCodeAt(i))) return i;
-  const last = text.charCodeAt(limit - 1);
-  return last >= 0xd800 && last <= 0xdbff ? limit - 1 : limit;
+/** The bound of upperBoundTextTokens for any length: see there why it is never below the exact count. */
+function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
 }
 
-/**
- * Past this many characters a text is estimated from samples: exact counting is linear but
- * still runs on the event loop, and a 10 MB body would block it for seconds. Eight windows
- * spread over the text keep the estimate within a few percent for mixed content.
- */
-const EXACT_LIMIT_CHARS = 65_536;
-const SAMPLE_WINDOWS = 8;
+/** Exact count of `text`; texts over INLINE_LIMIT_CHARS are counted in a worker thread. */
+export async function countTextTokensAsync(text: string): Promise<number> {
+  if (text.length <= INLINE_LIMIT_CHARS) return countTextTokensExact(text);
+  return getPool().count([text]);
+}
 
+/** Exact count of `messages` with the chat format's framing; texts are counted in a worker (one message for all) when together they are long. */
+export async function countMessageTokensAsync(messages: readonly ChatMessage[]): Promise<number> {
+  const texts: string[] = [];
+  let chars = 0;
+  const framing = walkMessages(messages, (text) => {
+    texts.push(text);
+    chars += text.length;
+  });
+  if (chars <= INLINE_LIMIT_CHARS) return framing + texts.reduce((sum, text) => sum + countTextTokensExact(text), 0);
+  return framing + (await getPool().count(texts));
+}
+
+/** Stops the counting workers (if any started); counts still pending reject. A later long count starts a new pool. */
+export async function closeTokenCounter(): Promise<void> {
+  const closing = pool;
+  pool = undefined;
+  await closing?.close();
+}
+
+/** Exact up to 64K characters, else upperBoundTextTokens: never below the exact count. Prefer countTextTokensAsync. */
 export function countTextTokens(text: string): number {
-  if (text.length === 0) return 0;
-  if (text.length <= EXACT_LIMIT_CHARS) return countExactly(text);
-  const window = EXACT_LIMIT_CHARS / SAMPLE_WINDOWS;
-  const stride = text.length / SAMPLE_WINDOWS;
-  let sampledChars = 0;
-  let sampledTokens = 0;
-  for (let i = 0; i < SAMPLE_WINDOWS; i++) {
-    const start = Math.floor(i * stride);
-    const piece = text.slice(start, start + window);
-    sampledChars += piece.length;
-    sampledTokens += countExactly(piece);
-  }
-  return Math.round((sampledTokens * text.length) / sampledChars);
+  return text.length <= SYNC_EXACT_LIMIT_CHARS ? countTextTokensExact(text) : upperBoundTextTokens(text);
 }
 
-function countExactly(text: string): number {
-  const encoder = getEncoder();
-  if (text.length <= MAX_SLICE_CHARS) return encoder.encode_ordinary(text).length;
+/**
+ * Never below the exact count of `messages`. Texts are counted exactly while the message's texts so
+ * far stay within 64K characters together, and bounded by bytes after that, so many parts cannot add
+ * up to a long block either. Prefer countMessageTokensAsync.
+ */
+export function countMessageTokens(messages: readonly ChatMessage[]): number {
+  let exactBudget = SYNC_EXACT_LIMIT_CHARS;
   let total = 0;
-  for (let start = 0; start < text.length; ) {
-    const end = sliceEnd(text, start);
-    total += encoder.encode_ordinary(text.slice(start, end)).length;
-    start = end;
-  }
-  return total;
+  const framing = walkMessages(messages, (text) => {
+    if (text.length <= exactBudget) {
+      exactBudget -= text.length;
+      total += countTextTokensExact(text);
+    } else total += utf8Bytes(text);
+  });
+  return framing + total;
 }
 
 // Per-message framing overhead of the chat format, as OpenAI's cookbook counts it.
@@ -77,18 +120,25 @@ const TOKENS_PER_REPLY = 3;
 // An image's cost depends on its size, which the gateway does not fetch; a low-detail tile is the floor.
 const TOKENS_PER_IMAGE = 85;
 
-export function countMessageTokens(messages: readonly ChatMessage[]): number {
-  let total = TOKENS_PER_REPLY;
+/** Hands every text of `messages` to `onText`, in order, and returns the tokens that are not text (framing, images). */
+function walkMessages(messages: readonly ChatMessage[], onText: (text: string) => void): number {
+  let fixed = TOKENS_PER_REPLY;
   for (const message of messages) {
-    total += TOKENS_PER_MESSAGE;
+    fixed += TOKENS_PER_MESSAGE;
     const content = message.content;
-    if (typeof content === 'string') total += countTextTokens(content);
+    if (typeof content === 'string') onText(content);
     else if (Array.isArray(content)) {
-      for (const part of content) total += part.type === 'text' ? countTextTokens(part.text) : TOKENS_PER_IMAGE;
+      for (const part of content) {
+        if (part.type === 'text') onText(part.text);
+        else fixed += TOKENS_PER_IMAGE;
+      }
     }
     if (message.role === 'assistant' && message.tool_calls) {
-      for (const call of message.tool_calls) total += countTextTokens(call.function.name) + countTextTokens(call.function.arguments);
+      for (const call of message.tool_calls) {
+        onText(call.function.name);
+        onText(call.function.arguments);
+      }
     }
   }
-  return total;
+  return fixed;
 }

@@ -40,6 +40,8 @@ export interface LedgerRecord {
   saved_cost_nano_usd?: number;
   /** Guardrail rules that fired (`pii:email`, `deny:1`, `max_input_tokens`), never the matched values. */
   guardrails?: string[];
+  /** `downgraded` when the caller's budget use sent the call to its group's cheaper `budget_fallback`. */
+  budget?: 'downgraded';
   /** Request fields the provider could not honour (what `x-gateway-warnings` said). */
   warnings?: string[];
   /** The error code when status >= 400. */

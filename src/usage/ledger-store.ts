@@ -58,21 +58,25 @@ export interface LogQuery {
   status?: { exact: number } | { class: number };
 }
 
-export interface LedgerStore {
-  readonly kind: 'memory' | 'redis';
+/** Where batches of records go: the ledger's store, or another consumer that must lose none (spend settlement). */
+export interface RecordSink {
   /** True when records survive a restart, so records that could not be written are worth spooling. */
   readonly durable: boolean;
-  /** A string naming where the data lives (no secrets), to keep spool files of different stores apart. */
+  /** A string naming where the data lives (no secrets), to keep spool files of different sinks apart. */
   readonly scope: string;
-  /** Writes a batch; writing a batch id again is a no-op. Rejects when the store is unreachable. */
+  /** Writes a batch; writing a batch id again is a no-op. Rejects when the sink is unreachable. */
   write(batch: LedgerBatch): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface LedgerStore extends RecordSink {
+  readonly kind: 'memory' | 'redis';
   /** Aggregates over hour buckets overlapping [from, to), grouped by `groupBy`. */
   usage(query: UsageQuery): Promise<UsageRow[]>;
   /** Recent records, most recently recorded first (the order calls finished, not started). */
   logs(query: LogQuery): Promise<LedgerRecord[]>;
   /** Whether the store answers right now (no I/O). */
   isUp(): boolean;
-  close(): Promise<void>;
 }
 
 export const HOUR_MS = 3_600_000;

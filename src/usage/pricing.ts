@@ -1,4 +1,4 @@
-import type { PriceConfig, ResolvedPrice } from '../core/deployment.js';
+import type { ModelGroup, PriceConfig, ResolvedPrice } from '../core/deployment.js';
 
 export type { ResolvedPrice };
 import type { Usage } from '../core/types.js';
@@ -29,4 +29,21 @@ export function costNanoUsd(usage: Usage, price: PriceConfig): number {
 
 export function nanoToUsd(nano: number): number {
   return nano / 1e9;
+}
+
+/**
+ * The most a call can cost, nano-USD: its prompt at the dearest input price and its output cap
+ * at the dearest output price among every deployment it may reach, so a reservation is never
+ * below what the call bills unless it runs past its cap.
+ */
+export function worstCaseCostNano(groups: readonly ModelGroup[], promptTokens: number, outputTokens: number): number {
+  let input = 0;
+  let output = 0;
+  for (const group of groups) {
+    for (const deployment of group.deployments) {
+      input = Math.max(input, deployment.pricing.price.input);
+      output = Math.max(output, deployment.pricing.price.output);
+    }
+  }
+  return Math.ceil(promptTokens * input * 1000 + outputTokens * output * 1000);
 }
