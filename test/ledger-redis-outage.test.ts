@@ -5,7 +5,6 @@
  * restart keeps the totals; records spooled at shutdown are replayed at the next start; a
  * hung Redis that applies a write after the ledger gave up on it does not count it twice.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,57 +12,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 import { freePort } from './helpers/ports.js';
+import { RedisProcess } from './helpers/redis-process.js';
 
 const MASTER = 'mk-outage';
 const PRICE = { input: 1, output: 2 }; // USD per 1M tokens: 1000 and 2000 nano-USD per token
-
-class RedisProcess {
-  private child: ChildProcess | undefined;
-
-  constructor(
-    readonly port: number,
-    private readonly dir: string,
-  ) {}
-
-  get pid(): number {
-    return this.child!.pid!;
-  }
-
-  async start(): Promise<void> {
-    this.child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'],
-      { stdio: 'ignore' },
-    );
-    const probe = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
-    probe.on('error', () => undefined);
-    try {
-      for (let i = 0; i < 200; i++) {
-        if ((await probe.ping().catch(() => 'no')) === 'PONG') return;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error(`redis-server did not start on port ${this.port}`);
-    } finally {
-      probe.disconnect();
-    }
-  }
-
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  pause(): void {
-    this.child?.kill('SIGSTOP');
-  }
-
-  resume(): void {
-    this.child?.kill('SIGCONT');
-  }
-}
 
 interface Totals {
   requests: number;

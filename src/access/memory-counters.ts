@@ -26,8 +26,9 @@ const SEEN_BATCHES = 10_000;
  * each admission atomic as long as it does not await. Entries are per key/team and period, so
  * their number is bounded by the records the admin created and the calls in flight.
  */
-export function createMemoryCounters(options: { reservationTtlMs?: number } = {}): UsageCounters {
+export function createMemoryCounters(options: { reservationTtlMs?: number; now?: () => number } = {}): UsageCounters {
   const reservationTtlMs = options.reservationTtlMs ?? 900_000;
+  const clock = options.now ?? Date.now;
   const windows = new Map<string, Window>();
   const spends = new Map<string, { bucket: string; nano: number }>();
   /** Per scope: call id → what it holds. */
@@ -125,7 +126,7 @@ export function createMemoryCounters(options: { reservationTtlMs?: number } = {}
       if (seen.has(batchId)) return calls.map(() => []);
       if (seen.size >= SEEN_BATCHES) seen.clear();
       seen.add(batchId);
-      const now = Date.now();
+      const now = clock();
       return calls.map((call) =>
         call.scopeIds.map((scope) => {
           const reservation = release(scope, call.callId);

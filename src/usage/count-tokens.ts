@@ -54,9 +54,10 @@ function getPool(): TokenWorkerPool {
  * so their byte lengths add up to the whole text's. A lone surrogate reaches the encoder as U+FFFD,
  * 3 bytes, and Buffer.byteLength counts it as 3 bytes too.
  *
- * It over-counts ~4x for English prose and ~1x for byte-dense text such as the 1 MB of random
- * words and digits that once passed an 8000-token guardrail; tighter bounds need the pre-tokenizer
- * and the vocabulary to prove, which is what the exact count does.
+ * The same argument bounds tiktoken over the whole text, unsliced. It over-counts 3-5x for prose,
+ * code and JSON and little for byte-dense text (the 1 MB text that passed an 8000-token guardrail:
+ * 1,000,000 against ~877,000). A tighter bound would have to be proved from the pre-tokenizer and
+ * the vocabulary, which is the exact count's work; callers that need the number await it.
  */
 export function upperBoundTextTokens(text: string): number {
   return text.length <= INLINE_LIMIT_CHARS ? countTextTokensExact(text) : utf8Bytes(text);
@@ -67,13 +68,20 @@ function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
-/** Exact count of `text`; texts over INLINE_LIMIT_CHARS are counted in a worker thread. */
+/**
+ * Exact count of `text`; texts over INLINE_LIMIT_CHARS are counted in a worker thread. Rejects with
+ * TokenCounterBusyError when MAX_QUEUED counts already wait (the caller may fall back to
+ * upperBoundTextTokens) and with TokenCounterClosedError when closeTokenCounter() runs meanwhile.
+ */
 export async function countTextTokensAsync(text: string): Promise<number> {
   if (text.length <= INLINE_LIMIT_CHARS) return countTextTokensExact(text);
   return getPool().count([text]);
 }
 
-/** Exact count of `messages` with the chat format's framing; texts are counted in a worker (one message for all) when together they are long. */
+/**
+ * Exact count of `messages` with the chat format's framing. When their texts are long together, all
+ * of them go to a worker in one message. Rejects as countTextTokensAsync does.
+ */
 export async function countMessageTokensAsync(messages: readonly ChatMessage[]): Promise<number> {
   const texts: string[] = [];
   let chars = 0;
