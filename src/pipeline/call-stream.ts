@@ -137,7 +137,7 @@ export class CallStream {
       // Whatever ended it, the upstream must not go on producing for nobody.
       if (abandoned || failure !== undefined) void iterator.return?.()?.catch(() => undefined);
     }
-    const leg = legOf(this.deployment, this.attempts, reported, () => estimateUsage(this.req, produced), model);
+    const leg = await legOf(this.deployment, this.attempts, reported, () => estimateUsage(this.req, produced), model);
     leg.ttftMs = this.ttftMs;
     const error = failure === undefined ? undefined : this.call.clientSignal.aborted ? new ClientClosedError() : toClientError(failure);
     const upstreamFailed = error !== undefined && statusOf(error) >= 500;

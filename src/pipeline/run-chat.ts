@@ -8,12 +8,11 @@ import type { Deployment, ModelGroup } from '../core/deployment.js';
 import type { GatewayError } from '../core/errors.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from '../core/types.js';
 import { protocolError } from '../core/upstream-error.js';
-import { countTextTokens } from '../usage/count-tokens.js';
 import type { ClientClosedError } from './attempt-signal.js';
 import type { Call, Leg } from './call.js';
 import { CallStream, openOnce } from './call-stream.js';
 import { toClientError } from './client-error.js';
-import { estimateUsage, legOf } from './leg.js';
+import { estimateTextsTokens, estimateUsage, legOf } from './leg.js';
 import { AttemptsExhausted, runAttempts, type AttemptPlan } from './run-attempts.js';
 
 export interface CompletedChat {
@@ -54,13 +53,13 @@ function planFor(call: Call, group: ModelGroup, req: ChatRequest | undefined): A
  * client that left after an attempt reached the upstream is still billed the prompt it sent
  * (estimated, status 499): the provider charges for it.
  */
-function failLeg(call: Call, req: ChatRequest | undefined, err: unknown): GatewayError | ClientClosedError {
+async function failLeg(call: Call, req: ChatRequest | undefined, err: unknown): Promise<GatewayError | ClientClosedError> {
   const exhausted = err instanceof AttemptsExhausted ? err : undefined;
   const error = toClientError(exhausted ? exhausted.last : err);
   const deployment = exhausted?.deployment;
   const attempts = exhausted?.attempts ?? 0;
   const sentPrompt = req && deployment && attempts > 0 && call.clientSignal.aborted;
-  const billed = sentPrompt ? legOf(deployment, attempts, undefined, () => estimateUsage(req, ''), deployment.model) : undefined;
+  const billed = sentPrompt ? await legOf(deployment, attempts, undefined, () => estimateUsage(req, ''), deployment.model) : undefined;
   call.addFailure(error, attempts, deployment, billed);
   return error;
 }
@@ -75,11 +74,11 @@ async function runCompletion(call: Call, group: ModelGroup, req: ChatRequest): P
   try {
     success = await runAttempts(planFor(call, group, req), (deployment, signal) => deployment.adapter.chat(requestFor(req, deployment), signal.signal));
   } catch (err) {
-    throw failLeg(call, req, err);
+    throw await failLeg(call, req, err);
   }
   success.signal.dispose();
   const { deployment, value: response } = success;
-  const leg = legOf(deployment, success.attempts, response.usage, () => estimateUsage(req, responseText(response)), response.model || deployment.model);
+  const leg = await legOf(deployment, success.attempts, response.usage, () => estimateUsage(req, responseText(response)), response.model || deployment.model);
   call.services.balancer.finished({ deployment, ok: true, latencyMs: Date.now() - success.startedAt, tokens: leg.usage.promptTokens + leg.usage.completionTokens });
   call.warn(deployment.adapter.warnings?.(req));
   call.addLeg(leg);
@@ -104,7 +103,7 @@ async function openStreamLeg(call: Call, group: ModelGroup, req: ChatRequest): P
       return opened;
     });
   } catch (err) {
-    throw failLeg(call, req, err);
+    throw await failLeg(call, req, err);
   }
   call.warn(success.deployment.adapter.warnings?.(req));
   return new CallStream(call, req, success);
@@ -123,15 +122,15 @@ async function embedLeg(call: Call, group: ModelGroup, req: EmbeddingRequest, un
       return deployment.adapter.embed({ ...req, model: deployment.model }, signal.signal);
     });
   } catch (err) {
-    throw failLeg(call, undefined, err);
+    throw await failLeg(call, undefined, err);
   }
   success.signal.dispose();
   const { deployment, value } = success;
   call.services.balancer.finished({ deployment, ok: true, latencyMs: Date.now() - success.startedAt });
   const inputs = typeof req.input === 'string' ? [req.input] : req.input;
   const reported = value.usage ? { promptTokens: value.usage.promptTokens, completionTokens: 0, cachedTokens: 0 } : undefined;
-  const estimate = () => ({ promptTokens: inputs.reduce((sum, text) => sum + countTextTokens(text), 0), completionTokens: 0, cachedTokens: 0 });
-  const leg = legOf(deployment, success.attempts, reported, estimate, value.model || deployment.model);
+  const estimate = async () => ({ promptTokens: await estimateTextsTokens(inputs), completionTokens: 0, cachedTokens: 0 });
+  const leg = await legOf(deployment, success.attempts, reported, estimate, value.model || deployment.model);
   call.addLeg(leg);
   return { ...value, leg };
 }
