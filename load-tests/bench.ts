@@ -30,7 +30,7 @@ interface Scenario {
   baseline?: string;
 }
 
-/** gateway: memory ledger, no keys; gateway-redis: Redis ledger, no keys; gateway-keys: Redis ledger + keys with limits. */
+/** gateway: memory ledger, no keys; gateway-redis: Redis ledger, no keys; gateway-keys: Redis ledger + a key with limits and a budget. */
 type GatewayName = 'gateway' | 'gateway-redis' | 'gateway-keys';
 
 interface Result {
@@ -146,7 +146,7 @@ async function createKey(url: string): Promise<string | undefined> {
   const res = await fetch(`${url}/admin/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench', rpm: 10_000_000, tpm: 1_000_000_000 }),
+    body: JSON.stringify({ name: 'bench', rpm: 10_000_000, tpm: 1_000_000_000, budget_usd: 1_000_000 }),
   }).catch(() => undefined);
   if (!res?.ok) return undefined;
   return ((await res.json()) as { key: string }).key;
@@ -191,7 +191,7 @@ function scenarios(key: string | undefined, hasNginx: boolean): Scenario[] {
   if (hasNginx) list.push({ name: 'nginx rest', target: 'nginx', method: 'GET', path: '/42', baseline: 'direct rest' });
   if (key) {
     list.push({
-      name: 'gateway redis+keys+limits',
+      name: 'gateway redis+keys+limits+budget',
       target: 'gateway-keys',
       method: 'POST',
       path: '/v1/chat/completions',

@@ -174,6 +174,7 @@ export class AccessControl {
       request.budgetUse = admission.budgetUse;
       break;
     }
+    if (count) this.settlement.remember(request.id, identity);
   }
 
   /**

@@ -89,9 +89,15 @@ function isEmbeddingsAdmissionBody(body: unknown): body is EmbeddingsAdmissionBo
 }
 
 /** Prompt plus the most the answer may use: what a tpm window reserves before the call. */
-function chatTokens(body: ChatAdmissionBody): number {
+function chatTokens(body: ChatAdmissionBody, promptTokens: number): number {
   const completion = body.max_completion_tokens ?? body.max_tokens ?? 0;
-  return countMessageTokens(body.messages) + completion * (body.n ?? 1);
+  return promptTokens + completion * (body.n ?? 1);
+}
+
+/** Counts a prompt once, when first asked (tpm and the budget reservation both need it). */
+function once(count: () => number): () => number {
+  let value: number | undefined;
+  return () => (value ??= count());
 }
 
 function embeddingTokens(input: string | string[]): number {
@@ -125,20 +131,22 @@ function demandOf(url: string, budgets: BudgetsConfig): ((request: FastifyReques
         const body = request.body;
         if (!isChatAdmissionBody(body)) throw unvalidatedBody(request);
         const output = (body.max_completion_tokens ?? body.max_tokens ?? budgets.reserve_output_tokens) * (body.n ?? 1);
+        const prompt = once(() => countMessageTokens(body.messages));
         return {
           resource: { kind: 'models', name: body.model },
-          tokens: () => chatTokens(body),
-          reserveNano: () => worstCaseCostNano(reachableGroups(request, body.model), countMessageTokens(body.messages), output),
+          tokens: () => chatTokens(body, prompt()),
+          reserveNano: () => worstCaseCostNano(reachableGroups(request, body.model), prompt(), output),
         };
       };
     case '/v1/embeddings':
       return (request) => {
         const body = request.body;
         if (!isEmbeddingsAdmissionBody(body)) throw unvalidatedBody(request);
+        const input = once(() => embeddingTokens(body.input));
         return {
           resource: { kind: 'models', name: body.model },
-          tokens: () => embeddingTokens(body.input),
-          reserveNano: () => worstCaseCostNano(reachableGroups(request, body.model), embeddingTokens(body.input), 0),
+          tokens: input,
+          reserveNano: () => worstCaseCostNano(reachableGroups(request, body.model), input(), 0),
         };
       };
     default:
@@ -149,9 +157,10 @@ function demandOf(url: string, budgets: BudgetsConfig): ((request: FastifyReques
 /** Admits a rendered prompt call: its messages and output cap reserve tokens and worst-case cost like a chat call's. */
 export function admitPrompt(access: AccessControl, request: FastifyRequest, reply: FastifyReply, req: ChatRequest, budgets: BudgetsConfig): Promise<void> {
   const output = (req.max_completion_tokens ?? req.max_tokens ?? budgets.reserve_output_tokens) * (req.n ?? 1);
+  const prompt = once(() => countMessageTokens(req.messages));
   return access.admit(request, reply, {
-    tokens: () => countMessageTokens(req.messages) + (req.max_completion_tokens ?? req.max_tokens ?? 0),
-    reserveNano: () => worstCaseCostNano(reachableGroups(request, req.model), countMessageTokens(req.messages), output),
+    tokens: () => prompt() + (req.max_completion_tokens ?? req.max_tokens ?? 0),
+    reserveNano: () => worstCaseCostNano(reachableGroups(request, req.model), prompt(), output),
   });
 }
 

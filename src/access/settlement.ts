@@ -13,7 +13,7 @@ import { BatchingLedger } from '../usage/batching-ledger.js';
 import type { LedgerBatch, RecordSink } from '../usage/ledger-store.js';
 import type { LedgerRecord } from '../usage/ledger.js';
 import { crossedThresholds, type BudgetAlert } from './budget-alerts.js';
-import type { IdentityResolver } from './identity.js';
+import type { Identity, IdentityResolver } from './identity.js';
 import { keyVersionField, teamVersionField } from './redis-access-store.js';
 import type { CallUsage, SettledSpend, UsageCounters } from './usage-counters.js';
 
@@ -32,9 +32,14 @@ function usageOf(record: LedgerRecord): CallUsage {
   return { callId: record.id, scopeIds, tokens: record.prompt_tokens + record.completion_tokens, costNano: record.cost_nano_usd, time: record.time };
 }
 
+/** Identities of calls admitted here and not settled yet; far above any sane concurrency. */
+const MAX_REMEMBERED = 100_000;
+
 export class Settlement {
   private readonly outbox: BatchingLedger<RecordSink> | undefined;
   private seq = 0;
+  /** Call id → the identity that admitted it, so alerts need no store read for calls admitted here. */
+  private readonly admitted = new Map<string, Identity>();
 
   constructor(private readonly options: SettlementOptions) {
     const durable = options.durable;
@@ -52,6 +57,15 @@ export class Settlement {
         log: options.log,
       });
     }
+  }
+
+  /** Remembers who an admitted call belongs to, until its record settles. */
+  remember(callId: string, identity: Identity): void {
+    if (this.admitted.size >= MAX_REMEMBERED) {
+      const oldest = this.admitted.keys().next().value;
+      if (oldest !== undefined) this.admitted.delete(oldest);
+    }
+    this.admitted.set(callId, identity);
   }
 
   /** A ledger listener: settles every record of an identified caller. Never throws, never waits. */
@@ -80,19 +94,22 @@ export class Settlement {
     const usages = records.map(usageOf);
     const spends = await this.options.counters.settle(batchId, usages);
     records.forEach((record, i) => {
-      if (record.cost_nano_usd > 0) void this.checkAlerts(record, spends[i] ?? []);
+      const identity = this.admitted.get(record.id);
+      this.admitted.delete(record.id);
+      if (record.cost_nano_usd > 0) void this.checkAlerts(record, spends[i] ?? [], identity);
     });
   }
 
-  private async checkAlerts(record: LedgerRecord, spends: SettledSpend): Promise<void> {
+  private async checkAlerts(record: LedgerRecord, spends: SettledSpend, admittedBy: Identity | undefined): Promise<void> {
     if (spends.length === 0) return;
-    let identity;
+    let identity = admittedBy;
     try {
-      identity = await this.options.resolver.byKeyId(record.key_id!);
+      // A call admitted elsewhere, or replayed after a restart: read its key.
+      identity ??= (await this.options.resolver.byKeyId(record.key_id!)) ?? undefined;
     } catch {
       return;
     }
-    if (!identity) return;
+    if (!identity || !identity.hasBudget) return;
     identity.scopes.forEach((scope, i) => {
       const after = spends[i]?.[scope.period];
       if (scope.budgetNano === null || after === undefined) return;
