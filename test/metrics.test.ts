@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendJson, startFakeServer, type FakeServer } from './fakes/fake-server.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
-import { GatewayMetrics } from '../src/plugins/metrics.js';
+import { GatewayMetrics, type KnownNames } from '../src/plugins/metrics.js';
 import type { LedgerRecord } from '../src/usage/ledger.js';
 
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|\+Inf|NaN)$/;
@@ -51,7 +51,7 @@ describe('GET /metrics', () => {
       }
     }
     await expect(gw.client.chat.completions.create({ model: 'flaky', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 502 });
-    await gw.client.chat.completions.create({ model: 'demo/we"ird\\name', messages: [{ role: 'user', content: 'x' }] });
+    await gw.client.chat.completions.create({ model: 'demo/any-model', messages: [{ role: 'user', content: 'x' }] });
     const res = await fetch(`${gw.url}/metrics`);
     expect(res.status).toBe(200);
     contentType = res.headers.get('content-type');
@@ -114,37 +114,103 @@ describe('GET /metrics', () => {
     expect(sample(text, 'konnect_ledger_store_up')).toBe(1);
   });
 
+  it('counts a direct provider/model under the provider, not under the name the client made up', () => {
+    expect(sample(text, 'konnect_requests_total', { route: 'chat', model: 'demo/*', provider: 'demo', status: '200' })).toBe(1);
+    expect(text).not.toContain('any-model');
+  });
+});
+
+const base: LedgerRecord = {
+  id: 'r',
+  client_request_id: null,
+  time: 0,
+  key_id: null,
+  team: null,
+  route: 'chat',
+  model: 'm',
+  provider: 'p',
+  upstream_model: 'u',
+  prompt_tokens: 1,
+  completion_tokens: 1,
+  cached_tokens: 0,
+  usage_source: 'reported',
+  cost_nano_usd: 1,
+  price_known: true,
+  latency_ms: 5,
+  ttft_ms: null,
+  status: 200,
+  attempts: 1,
+  tags: [],
+  cache_hit: false,
+};
+
+const knowsAll: KnownNames = { isGroup: () => true, isProvider: () => true, isRoute: () => true };
+
+describe('metric labels', () => {
   it('escapes label values', () => {
-    expect(text).toContain('model="demo/we\\"ird\\\\name"');
+    const metrics = new GatewayMetrics(knowsAll);
+    metrics.observe({ ...base, model: 'we"ird\\name' });
+    expect(metrics.render()).toContain('model="we\\"ird\\\\name"');
+  });
+
+  it('takes only names the config defines: anything else is unknown', () => {
+    const known: KnownNames = {
+      isGroup: (name) => name === 'm',
+      isProvider: (name) => name === 'p',
+      isRoute: (route) => route === 'chat' || route === 'prompt:greet',
+    };
+    const metrics = new GatewayMetrics(known);
+    metrics.observe(base);
+    metrics.observe({ ...base, model: 'p/made-up-1', route: 'prompt:made-up', provider: 'elsewhere' });
+    metrics.observe({ ...base, model: 'nobody/x', route: 'prompt:greet', provider: null, status: 404 });
+    metrics.observe({ ...base, model: null, provider: null, status: 401 });
+    const text = metrics.render();
+    expect(sample(text, 'konnect_requests_total', { route: 'chat', model: 'm', provider: 'p', status: '200' })).toBe(1);
+    expect(sample(text, 'konnect_requests_total', { route: 'unknown', model: 'p/*', provider: 'unknown', status: '200' })).toBe(1);
+    expect(sample(text, 'konnect_requests_total', { route: 'prompt:greet', model: 'unknown', provider: '', status: '404' })).toBe(1);
+    expect(sample(text, 'konnect_requests_total', { route: 'chat', model: '', provider: '', status: '401' })).toBe(1);
+    expect(text).not.toMatch(/made-up|nobody|elsewhere/);
+  });
+});
+
+describe('refused traffic and the series cap', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway({
+      providers: { demo: { type: 'mock' } },
+      models: [{ name: 'm', deployments: [{ provider: 'demo', model: 'mock-1' }] }],
+      prompts: { dir: '/nonexistent-prompts-dir' },
+    });
+  });
+  afterAll(() => gw?.close());
+
+  it('2,000 anonymous 404s with made-up model names leave one series, and real ones intact', async () => {
+    const post = async (model: string) => {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    for (let i = 0; i < 2000; i += 50) {
+      const statuses = await Promise.all(Array.from({ length: 50 }, (_, j) => post(j % 2 ? `bogus-${i + j}` : `nobody/bogus-${i + j}`)));
+      expect(new Set(statuses)).toEqual(new Set([404]));
+    }
+    expect(await post('m')).toBe(200);
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    const series = text.split('\n').filter((line) => line.startsWith('konnect_requests_total{'));
+    expect(series).toHaveLength(2);
+    expect(sample(text, 'konnect_requests_total', { route: 'chat', model: 'unknown', provider: '', status: '404' })).toBe(2000);
+    expect(sample(text, 'konnect_requests_total', { route: 'chat', model: 'm', provider: 'demo', status: '200' })).toBe(1);
+    expect(text).not.toMatch(/bogus|_other/);
   });
 });
 
 describe('metrics series bound', () => {
-  it('folds label sets past the cap into _other', () => {
-    const metrics = new GatewayMetrics();
-    const base: LedgerRecord = {
-      id: 'r',
-      client_request_id: null,
-      time: 0,
-      key_id: null,
-      team: null,
-      route: 'chat',
-      model: 'm',
-      provider: 'p',
-      upstream_model: 'u',
-      prompt_tokens: 1,
-      completion_tokens: 1,
-      cached_tokens: 0,
-      usage_source: 'reported',
-      cost_nano_usd: 1,
-      price_known: true,
-      latency_ms: 5,
-      ttft_ms: null,
-      status: 200,
-      attempts: 1,
-      tags: [],
-      cache_hit: false,
-    };
+  it('folds label sets past the cap into _other (a config with thousands of groups)', () => {
+    const metrics = new GatewayMetrics(knowsAll);
     for (let i = 0; i < 2500; i++) metrics.observe({ ...base, model: `direct/model-${i}` });
     const lines = metrics.render().split('\n').filter((l) => l.startsWith('konnect_requests_total{'));
     expect(lines.length).toBe(2001);

@@ -6,6 +6,7 @@ import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TEXT, startFakeOpenAI, type FakeOpenAI } from './fakes/openai.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { apiErrorOf } from './helpers/http.js';
 
 const KEY = 'sk-fake-openai';
 const DATED_MODEL = 'gpt-4o-mini-2024-07-18';
@@ -16,7 +17,8 @@ let gw: TestGateway;
 beforeAll(async () => {
   fake = await startFakeOpenAI({ apiKey: KEY });
   gw = await startGateway({
-    providers: { openai: { type: 'openai', api_key: KEY, base_url: `${fake.url}/v1` } },
+    // Direct `openai/<model>` names are off by default on hosted vendors; these tests reach gpt-4o models directly.
+    providers: { openai: { type: 'openai', api_key: KEY, base_url: `${fake.url}/v1`, direct: ['gpt-4o*'] } },
     // No retries: each test scripts exactly one upstream answer.
     models: [{ name: 'gpt-4o-mini', retries: 0, deployments: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
   });
@@ -90,6 +92,14 @@ describe('chat through the OpenAI adapter', () => {
     expect(data.model).toBe('gpt-4o');
     expect(response.headers.get('x-gateway-provider')).toBe('openai');
     expect(response.headers.get('x-gateway-model')).toBe('gpt-4o');
+  });
+
+  it('refuses a direct name its provider does not allow as model_not_found, before any upstream call', async () => {
+    const before = fake.requests.length;
+    const err = await apiErrorOf(gw.client.chat.completions.create({ model: 'openai/o1-pro', messages: hello }));
+    expect(err.status).toBe(404);
+    expect(err).toMatchObject({ code: 'model_not_found', param: 'model' });
+    expect(fake.requests.length).toBe(before);
   });
 });
 

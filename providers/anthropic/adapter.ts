@@ -6,7 +6,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { AnthropicProviderConfig } from '../../src/config/types.js';
-import { createUndiciFetch } from '../http-transport.js';
+import { createUndiciFetch, refusalOf } from '../http-transport.js';
 import { settleAnthropicError } from './errors.js';
 import { fromAnthropicResponse } from './from-response.js';
 import { mapAnthropicStream } from './map-stream.js';
@@ -15,7 +15,9 @@ import { anthropicWarnings } from './warnings.js';
 import type { AnthropicMessage, AnthropicStreamEvent } from './wire-types.js';
 
 export function createAnthropicAdapter(name: string, config: AnthropicProviderConfig): ProviderAdapter {
-  const transport = createUndiciFetch();
+  const transport = createUndiciFetch({ connections: config.connections, provider: name });
+  // The transport refused to send it (its pool is full): the SDK wrapped that as a connection error.
+  const settle = (err: unknown, signal: AbortSignal) => (signal.aborted ? undefined : refusalOf(err)) ?? settleAnthropicError(name, err, signal);
   const client = new Anthropic({
     fetch: transport.fetch,
     apiKey: config.api_key ?? '',
@@ -39,7 +41,7 @@ export function createAnthropicAdapter(name: string, config: AnthropicProviderCo
         const res = await client.messages.create(body, { signal });
         return fromAnthropicResponse(res as unknown as AnthropicMessage);
       } catch (err) {
-        throw settleAnthropicError(name, err, signal);
+        throw settle(err, signal);
       }
     },
     async *stream(req, signal) {
@@ -49,7 +51,7 @@ export function createAnthropicAdapter(name: string, config: AnthropicProviderCo
         yield* mapAnthropicStream(events as AsyncIterable<AnthropicStreamEvent>, name);
       } catch (err) {
         // The SDK ends its stream quietly on abort; settleAdapterError turns that into signal.reason.
-        throw settleAnthropicError(name, err, signal);
+        throw settle(err, signal);
       }
     },
   };

@@ -16,6 +16,7 @@ import type { ChatChunk, EmbeddingRequest, EmbeddingResponse } from '../../src/c
 import type { GeminiProviderConfig } from '../../src/config/types.js';
 import { settleGeminiError } from './errors.js';
 import { fromGeminiResponse } from './from-response.js';
+import { toGeminiModelPath } from './model-path.js';
 import { createGeminiStreamMapper } from './map-stream.js';
 import { toGeminiRequest } from './to-request.js';
 import { geminiWarnings } from './warnings.js';
@@ -31,7 +32,8 @@ export function createGeminiAdapter(name: string, config: GeminiProviderConfig):
   const client = new GoogleGenerativeAI(config.api_key ?? '');
   // The SDK appends `/v1beta/models/...` itself; a trailing slash would double it.
   const requestOptions = { baseUrl: config.base_url?.replace(/\/+$/, '') || undefined, customHeaders: config.headers };
-  const modelFor = (model: string) => client.getGenerativeModel({ model }, requestOptions);
+  // Always `models/…` or `tunedModels/…`: with a `/` in it the SDK takes the path as given.
+  const modelFor = (model: string) => client.getGenerativeModel({ model: toGeminiModelPath(model) }, requestOptions);
 
   return {
     kind: 'gemini',

@@ -1,7 +1,7 @@
 /**
  * Google Gemini. Read in this order: wire-types → convert-messages (guess-mime-type),
  * convert-json-schema-to-openapi-schema, prepare-tools → to-request → from-response →
- * map-finish-reason → map-stream → errors → warnings → adapter.
+ * map-finish-reason → map-stream → errors → warnings → model-path → adapter.
  */
 export type {
   GeminiCandidate,
@@ -22,4 +22,5 @@ export { fromGeminiResponse, fromGeminiUsage, type FromGeminiOptions } from './f
 export { mapGeminiFinishReason } from './map-finish-reason.js';
 export { createGeminiStreamMapper, type GeminiStreamMapper } from './map-stream.js';
 export { geminiWarnings } from './warnings.js';
+export { toGeminiModelPath } from './model-path.js';
 export { createGeminiAdapter } from './adapter.js';

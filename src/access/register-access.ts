@@ -23,6 +23,7 @@ import type {
 import type { BudgetsConfig, GatewayConfig } from '../config/types.js';
 import type { ModelGroup } from '../core/deployment.js';
 import { worstCaseCostNano } from '../usage/pricing.js';
+import { REPAIR_OVERHEAD_TOKENS } from '../prompts/json-output.js';
 import { isRecord } from '../core/is-record.js';
 import type { ChatRequest, EmbeddingRequest } from '../core/types.js';
 import { countMessageTokens, countTextTokens } from '../usage/count-tokens.js';
@@ -154,13 +155,20 @@ function demandOf(url: string, budgets: BudgetsConfig): ((request: FastifyReques
   }
 }
 
-/** Admits a rendered prompt call: its messages and output cap reserve tokens and worst-case cost like a chat call's. */
-export function admitPrompt(access: AccessControl, request: FastifyRequest, reply: FastifyReply, req: ChatRequest, budgets: BudgetsConfig): Promise<void> {
-  const output = (req.max_completion_tokens ?? req.max_tokens ?? budgets.reserve_output_tokens) * (req.n ?? 1);
+/**
+ * Admits a rendered prompt call: its messages and output cap reserve tokens and worst-case cost
+ * like a chat call's. A prompt whose JSON answer may need one repair reserves that second call
+ * too: the same messages plus the first answer and the repair request, and a second answer.
+ */
+export function admitPrompt(access: AccessControl, request: FastifyRequest, reply: FastifyReply, req: ChatRequest, budgets: BudgetsConfig, mayRepair: boolean): Promise<void> {
+  const cap = req.max_completion_tokens ?? req.max_tokens;
+  const output = (cap ?? budgets.reserve_output_tokens) * (req.n ?? 1);
   const prompt = once(() => countMessageTokens(req.messages));
+  const repairPrompt = () => (mayRepair ? prompt() + output + REPAIR_OVERHEAD_TOKENS : 0);
+  const legs = mayRepair ? 2 : 1;
   return access.admit(request, reply, {
-    tokens: () => prompt() + (req.max_completion_tokens ?? req.max_tokens ?? 0),
-    reserveNano: () => worstCaseCostNano(reachableGroups(request, req.model), prompt(), output),
+    tokens: () => prompt() + repairPrompt() + (cap ?? 0) * legs,
+    reserveNano: () => worstCaseCostNano(reachableGroups(request, req.model), prompt() + repairPrompt(), output * legs),
   });
 }
 

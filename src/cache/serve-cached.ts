@@ -69,7 +69,8 @@ export async function completeThroughCache<T>(
 /** Writes a cached answer as an OpenAI SSE stream, chunked like a live one. */
 function replayStream(call: Call, reply: FastifyReply, answer: CachedAnswer, includeUsage: boolean): void {
   reply.hijack();
-  const writer = new SseWriter(reply.raw);
+  // No model group is at hand for a hit: the server-wide limit on a client that stopped reading.
+  const writer = new SseWriter(reply.raw, reply.server.gateway.config.server.write_idle_ms);
   const upstreamModel = answer.response.model;
   const encoder = new ChunkEncoder(`chatcmpl-${call.id}`, Math.floor(call.startedAt / 1000), upstreamModel);
   writer.open({ ...gatewayHeaders(call, answer.provider, upstreamModel, 0), [CACHE_HEADER]: 'hit' });

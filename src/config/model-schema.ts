@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { cacheSettingsSchema } from './cache-schema.js';
 import { guardrailSettingsSchema } from './guardrails-schema.js';
+import { GROUP_NAME_PATTERN, MODEL_NAME_MAX } from './names.js';
 import { closed, StringEnum } from './schema-builders.js';
 
 /** USD per 1M tokens. */
@@ -45,8 +46,8 @@ export const deploymentSchema = Type.Object(
 
 export const modelGroupSchema = Type.Object(
   {
-    /** What clients send as `model`. */
-    name: Type.String({ minLength: 1, pattern: '^[^/\\s]+$' }),
+    /** What clients send as `model`: a model name they can send, without `/` (that is `<provider>/<model>`). */
+    name: Type.String({ minLength: 1, maxLength: MODEL_NAME_MAX, pattern: GROUP_NAME_PATTERN }),
     strategy: StringEnum(STRATEGIES, { default: 'weighted' }),
     /** Further attempts after the first, on 429/5xx/timeout/connect errors. */
     retries: Type.Integer({ minimum: 0, maximum: 10, default: 2 }),

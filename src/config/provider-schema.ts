@@ -3,7 +3,32 @@
  * takes only what its adapter (under providers/) reads; anything else is a fault.
  */
 import { Type } from '@sinclair/typebox';
+import type { ProviderKind } from '../core/types.js';
 import { closed, FAULT, StringMap, TaggedUnion } from './schema-builders.js';
+
+/**
+ * Whether clients may send `<provider>/<model>` for a model no group names, when `direct` is not
+ * set: not on hosted vendors, where the gateway's key would pay for whatever model a client
+ * picks; yes on servers you run (and the offline mock), where the models are yours.
+ */
+export function directByDefault(kind: ProviderKind): boolean {
+  return kind === 'openai-compatible' || kind === 'mock';
+}
+
+/**
+ * `direct`: `true` (any model), `false` (none) or a list of model ids, each exact or a prefix
+ * ending in `*` (`gpt-4o*`). One `type` list, not a union, so a bad value is one fault. The
+ * default is filled in at load, so the effective config (`GET /admin/config`) shows it.
+ */
+function directSchema(kind: ProviderKind) {
+  return Type.Optional(
+    Type.Unsafe<boolean | string[]>({
+      type: ['boolean', 'array'],
+      items: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[A-Za-z0-9._:/@+-]*\\*?$' },
+      default: directByDefault(kind),
+    }),
+  );
+}
 
 /** Extra headers sent upstream (an OpenAI organization, a proxy token…). */
 const headers = Type.Optional(StringMap(Type.String()));
@@ -15,11 +40,20 @@ const hosted = {
   /** The vendor's API root when absent; set it for a proxy or a regional endpoint. */
   base_url: Type.Optional(Type.String()),
   headers,
+  /** Off unless set, as for every hosted vendor (directByDefault). */
+  direct: directSchema('openai'),
 };
 
-export const openAIProviderSchema = Type.Object({ type: Type.Literal('openai'), ...hosted }, closed);
+/**
+ * Requests in flight at once to the provider (openai, openai-compatible, anthropic), each on
+ * its own connection. One more is refused at once with 503 `gateway_busy`, which counts
+ * neither against the deployment's health nor as a reason to try another deployment.
+ */
+const connections = Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, default: 256 }));
 
-export const anthropicProviderSchema = Type.Object({ type: Type.Literal('anthropic'), ...hosted }, closed);
+export const openAIProviderSchema = Type.Object({ type: Type.Literal('openai'), ...hosted, connections }, closed);
+
+export const anthropicProviderSchema = Type.Object({ type: Type.Literal('anthropic'), ...hosted, connections }, closed);
 
 export const geminiProviderSchema = Type.Object({ type: Type.Literal('gemini'), ...hosted }, closed);
 
@@ -32,6 +66,8 @@ export const openAICompatibleProviderSchema = Type.Object(
     /** The API root, `/v1` included: `http://127.0.0.1:11434/v1`. */
     base_url: Type.String({ minLength: 1, [FAULT]: 'an openai-compatible provider needs base_url' }),
     headers,
+    connections,
+    direct: directSchema('openai-compatible'),
   },
   closed,
 );
@@ -44,6 +80,7 @@ export const mockProviderSchema = Type.Object(
     latency_ms: Type.Optional(Type.Integer({ minimum: 0 })),
     /** Delay between stream chunks, ms. */
     chunk_delay_ms: Type.Optional(Type.Integer({ minimum: 0 })),
+    direct: directSchema('mock'),
   },
   closed,
 );

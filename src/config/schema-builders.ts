@@ -4,6 +4,7 @@
  * JSON Schema: Ajv compiles it, `Static<typeof X>` types it.
  */
 import { Type, type SchemaOptions, type Static, type TLiteral, type TObject, type TProperties, type TSchema, type TUnion, type TUnsafe } from '@sinclair/typebox';
+import { MODEL_NAME_MAX, MODEL_NAME_PATTERN, namePattern } from './names.js';
 
 /**
  * Annotation: the fault reported for this value, in place of Ajv's message, whatever rule it
@@ -25,9 +26,19 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
 /**
  * A mapping of any key to `value`. `Type.Record` matches keys with `^(.*)$`, which a key with a
  * line break escapes; closing the object makes such a key a fault instead of an unchecked one.
+ * A reserved name (`__proto__`, `constructor`, `prototype`) is a fault too: these maps are
+ * merged and looked up by key (providers by name, headers).
  */
 export function StringMap<T extends TSchema>(value: T, options: SchemaOptions = {}) {
-  return Type.Record(Type.String(), value, { ...options, additionalProperties: false });
+  return Type.Record(Type.String(), value, { ...options, additionalProperties: false, propertyNames: { pattern: namePattern() } });
+}
+
+/**
+ * A model name as clients send it (src/config/names.ts). `maxLength` is checked before `pattern`,
+ * so a huge name is refused on its length without a regex pass over it.
+ */
+export function ModelName(options: SchemaOptions = {}) {
+  return Type.String({ ...options, minLength: 1, maxLength: MODEL_NAME_MAX, pattern: MODEL_NAME_PATTERN });
 }
 
 /** Every variant closes its properties and names itself with a literal `tag`. */

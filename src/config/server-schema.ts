@@ -11,6 +11,13 @@ export const serverSchema = Type.Object(
     body_limit_mb: Type.Number({ exclusiveMinimum: 0, default: 10 }),
     /** How long SIGTERM waits for in-flight requests and streams, ms. */
     shutdown_grace_ms: Type.Integer({ minimum: 0, default: 10000 }),
+    /**
+     * How long a response may sit with bytes waiting for a client that stopped reading before
+     * the connection is cut, ms. A reader that never drains would otherwise hold the stream and
+     * its upstream connection forever. AI streams use their model group's `timeout_ms` where it
+     * is known, service routes their service's `timeout_ms`; this is the fallback (cached replays).
+     */
+    write_idle_ms: Type.Integer({ minimum: 1, default: 30000 }),
     log_level: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   },
   { ...closed, default: {} },
@@ -22,6 +29,12 @@ export const authSchema = Type.Object(
     require_keys: Type.Boolean({ default: false }),
     /** URL that receives budget alerts (80% and 100%) as a JSON POST; empty: log line only. */
     budget_alert_webhook: Type.String({ default: '', pattern: '^(https?://.*)?$' }),
+    /**
+     * Environment variables a config change made through the admin API may name as `${VAR}`:
+     * glob patterns (`*`, `?`). GATEWAY_MASTER_KEY is never resolved there, whatever matches.
+     * The config file's own `${VAR}`s are not limited.
+     */
+    config_env: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_*?]+$' }), { default: ['OPENAI_*', 'ANTHROPIC_*', 'GEMINI_*', '*_API_KEY'] }),
   },
   { ...closed, default: {} },
 );

@@ -1,5 +1,6 @@
 /** `services:`: REST services proxied under a path prefix, balanced over their targets. */
 import { Type } from '@sinclair/typebox';
+import { namePattern } from './names.js';
 import { closed, StringEnum, StringMap } from './schema-builders.js';
 
 export const serviceMethodSchema = StringEnum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'QUERY']);
@@ -46,11 +47,16 @@ export const serviceTargetSchema = Type.Object(
 
 export const serviceSchema = Type.Object(
   {
-    name: Type.String({ minLength: 1 }),
+    /** The ledger route is `service:<name>`; subscriptions and permissions name it too. */
+    name: Type.String({ minLength: 1, maxLength: 256, pattern: namePattern() }),
     prefix: Type.String({ pattern: '^/' }),
     /** Drop the prefix before forwarding; ignored when `rewrite` is set. */
     strip_prefix: Type.Boolean({ default: true }),
-    /** Wait for response headers, and longest silence between body chunks, ms. */
+    /**
+     * Wait for response headers, longest silence between body chunks, longest wait for a free
+     * connection (`connections`), and longest time a client may stop reading the answer before
+     * it is cut, ms.
+     */
     timeout_ms: Type.Integer({ minimum: 1, default: 10000 }),
     /** Allowed methods; absent: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS. */
     methods: Type.Optional(Type.Array(serviceMethodSchema, { minItems: 1 })),
@@ -62,6 +68,13 @@ export const serviceSchema = Type.Object(
     approval: StringEnum(['none', 'required'], { default: 'none' }),
     /** Further attempts on other targets, idempotent methods only, on connection errors or 503. */
     retries: Type.Integer({ minimum: 0, maximum: 10, default: 2 }),
+    /**
+     * Requests in flight at once per target, each on its own connection. One more waits up to
+     * `timeout_ms` for a free one, then gets 503 `gateway_busy`, which does not count against
+     * the target's health. At most 128: the services' shared pool (src/routes/services.ts)
+     * opens no more than that per origin, and a wait in there would have no bound.
+     */
+    connections: Type.Integer({ minimum: 1, maximum: 128, default: 128 }),
     /** Request body limit, MB; `server.body_limit_mb` when absent. */
     body_limit_mb: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     request_headers: Type.Optional(headerChangesSchema),

@@ -18,6 +18,7 @@ import type { Balancer } from '../routing/balancer.js';
 import type { Ledger } from '../usage/ledger.js';
 import { buildSnapshot, type ConfigSnapshot, type ConfigSource, type SnapshotParts } from './config-snapshot.js';
 import { ConfigState } from './config-state.js';
+import { allowedEnv, createEnvAllowList, describeRefused, refusedReferences, type EnvAllowList } from './config-env.js';
 import { createMemoryConfigStore, createRedisConfigStore, type ConfigStore, type StoredOverlay } from './config-store.js';
 import { maskConfig, maskEntry } from './mask-secrets.js';
 import { applyOverlay, EMPTY_OVERLAY, entryOf, faultsByName, overlayField, parseOverlayField, type Overlay, type OverlayEntry, type Section } from './overlay.js';
@@ -32,7 +33,7 @@ export interface ControlPlaneOptions {
   balancer: Balancer;
   ledger: Ledger;
   log: FastifyBaseLogger;
-  /** Resolves `${VAR}` in stored entries; process.env by default. */
+  /** Resolves `${VAR}` in stored entries, only the names `auth.config_env` allows; process.env by default. */
   env?: NodeJS.ProcessEnv;
   /** The config file, for `?persist=true` without Redis. */
   configPath?: string;
@@ -89,6 +90,7 @@ export class ControlPlane {
   readonly state: ConfigState;
   private readonly store: ConfigStore & { channel?: string };
   private readonly env: NodeJS.ProcessEnv;
+  private readonly allowsEnv: EnvAllowList;
   private readonly parts: SnapshotParts;
   private readonly cachePath: string | null;
   private subscriber?: Redis;
@@ -105,8 +107,11 @@ export class ControlPlane {
   constructor(private readonly options: ControlPlaneOptions) {
     const { seed, redis, log } = options;
     this.store = redis ? createRedisConfigStore(redis, seed.store.key_prefix) : createMemoryConfigStore();
-    // PORT was applied to the seed already; the seed's server settings stand.
-    this.env = { ...(options.env ?? process.env), PORT: undefined };
+    const env = options.env ?? process.env;
+    this.allowsEnv = createEnvAllowList(seed.auth.config_env, seed.auth.master_key, env);
+    // Only what changes may read (the seed's own references were resolved at load); PORT was
+    // applied to the seed already, and the seed's server settings stand.
+    this.env = { ...allowedEnv(env, this.allowsEnv), PORT: undefined };
     this.parts = { balancer: options.balancer, ledger: options.ledger, log };
     this.cachePath =
       options.cachePath !== undefined
@@ -198,6 +203,9 @@ export class ControlPlane {
   /** The validated config for `overlay` on top of the file; throws ConfigError with every fault. */
   private configFor(overlay: Overlay): GatewayConfig {
     if (overlay.size === 0) return this.options.seed;
+    // Entries stored before the allow-list, or written to Redis directly, are held to it too.
+    const refused = [...overlay].flatMap(([field, entry]) => refusedReferences(entry, this.allowsEnv, `/${field}`));
+    if (refused.length > 0) throw new ConfigError(describeRefused(refused, this.options.seed.auth.config_env));
     return this.check(applyOverlay(this.options.seed as unknown as Record<string, unknown>, overlay));
   }
 
@@ -288,6 +296,8 @@ export class ControlPlane {
       throw new GatewayError('invalid_request', 'this gateway does not know its config file, so it cannot write the change back', { param: 'persist' });
     }
     const field = overlayField(section, name);
+    const refused = refusedReferences(entry, this.allowsEnv, `/${field}`);
+    if (refused.length > 0) throw invalidChange(describeRefused(refused, this.options.seed.auth.config_env));
     for (let attempt = 0; attempt < MAX_COMMIT_TRIES; attempt++) {
       let stored: StoredOverlay;
       try {

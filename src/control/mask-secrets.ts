@@ -1,50 +1,70 @@
 /**
- * Masks secrets in config shown by `GET /admin/config` and written to the audit log: API keys,
- * the master key, passwords in Redis and provider URLs, credential-like headers, webhook URLs.
+ * Masks secrets in config shown by `GET /admin/config` and written to the audit log. Masking goes
+ * by where a value sits, not by what it is called, because names cannot be listed in advance
+ * (`x-upstream-pass`, `x-ms-sas`, `?sig=`, `?code=`, a token as a URL's user name):
+ * - every `api_key`, at any depth;
+ * - every header value the gateway sends upstream: provider `headers`, service `request_headers.set`;
+ * - in every URL anywhere in the config: the user name, the password and every query value;
+ * - the master key, the Sentinel password, and budget webhooks (the path is the credential).
  * A `${VAR}` reference is no secret and is shown as written (its default value is masked).
  */
 import { isRecord } from '../core/is-record.js';
-import type { Section } from './overlay.js';
+import { rewriteQuery } from '../http/redact-url.js';
+import { SECTIONS, type Section } from './overlay.js';
 
 type Loose = Record<string, unknown>;
 
 const MASK = '****';
-/** Header and query names that carry credentials. */
-const SENSITIVE_NAME = /auth|key|token|secret|password|passwd|cookie|signature|credential|session/i;
 const REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
+/** scheme `://` [userinfo `@`] host and path [`?` query] [`#` fragment]; userinfo runs to the authority's last `@`. */
+const URL_PARTS = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)(?:([^/?#]*)@)?([^?#]*)(?:\?([^#]*))?(#.*)?$/s;
 
 /**
  * `****`, plus the last four characters of a long API key when `hint` (enough to tell two keys
- * apart; passwords and the master key get none); '' stays ''.
+ * apart; passwords and the master key get none); '' stays ''. A masked value stays as it is, so
+ * masking again (audit entries written by an older gateway are masked once more when read) keeps
+ * the hint.
  */
 export function maskSecret(value: unknown, hint = true): unknown {
-  if (typeof value !== 'string' || value === '') return value;
+  if (typeof value !== 'string' || value === '' || value.startsWith(MASK)) return value;
   const reference = REFERENCE.exec(value);
   if (reference) return reference[2] ? `\${${reference[1]}:-${MASK}}` : value;
   return hint && value.length >= 16 ? `${MASK}${value.slice(-4)}` : MASK;
 }
 
-/** A URL with its password and credential-like query values masked. */
+/** A part of a URL (user name, password, query value) masked without a hint: they are often short. */
+function maskPart(value: string): string {
+  return maskSecret(value, false) as string;
+}
+
+/**
+ * A URL with its user name, password and every query value masked, worked on the text as written
+ * so `${VAR}` parts and encodings stay readable; a string that is no `scheme://` URL is returned as is.
+ */
+function maskUrlText(value: string): string {
+  if (REFERENCE.test(value)) return value;
+  const parts = URL_PARTS.exec(value);
+  if (!parts) return value;
+  const [, scheme, userinfo, rest, query, fragment] = parts;
+  let out = scheme!;
+  if (userinfo !== undefined) {
+    const colon = userinfo.indexOf(':');
+    out += colon === -1 ? `${maskPart(userinfo)}@` : `${maskPart(userinfo.slice(0, colon))}:${maskPart(userinfo.slice(colon + 1))}@`;
+  }
+  out += rest!;
+  // A part without `=` may be the credential itself (`?AbC123…`): it is masked whole.
+  if (query !== undefined) out += `?${rewriteQuery(query, (name, v) => maskPart(v ?? name))}`;
+  return out + (fragment ?? '');
+}
+
+/**
+ * A configured URL (base_url, redis_url, a target): user name, password and query values masked.
+ * Where a URL was expected but the text does not parse, an `@` means credentials: all masked.
+ */
 export function maskUrl(value: unknown): unknown {
   if (typeof value !== 'string' || value === '' || REFERENCE.test(value)) return value;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return value.includes('@') ? MASK : value;
-  }
-  let changed = false;
-  if (url.password) {
-    url.password = MASK;
-    changed = true;
-  }
-  for (const name of [...url.searchParams.keys()]) {
-    if (SENSITIVE_NAME.test(name)) {
-      url.searchParams.set(name, MASK);
-      changed = true;
-    }
-  }
-  return changed ? url.toString() : value;
+  if (URL_PARTS.test(value)) return maskUrlText(value);
+  return value.includes('@') ? MASK : value;
 }
 
 /** A webhook URL is itself the credential (Slack, Teams…): only its origin is shown. */
@@ -58,33 +78,41 @@ export function maskWebhook(value: unknown): unknown {
   }
 }
 
-function maskHeaders(headers: unknown): unknown {
-  if (!isRecord(headers)) return headers;
+/**
+ * Any config value with the rules that hold at every depth: `api_key` masked, every string that is
+ * a `scheme://` URL masked. Other strings (model names such as `claude@2024`) stay as they are.
+ */
+function maskAnywhere(value: unknown): unknown {
+  if (typeof value === 'string') return maskUrlText(value);
+  if (Array.isArray(value)) return value.map(maskAnywhere);
+  if (!isRecord(value)) return value;
   const out: Loose = {};
-  for (const [name, value] of Object.entries(headers)) out[name] = SENSITIVE_NAME.test(name) ? maskSecret(value) : value;
+  for (const [name, item] of Object.entries(value)) out[name] = name === 'api_key' ? maskSecret(item) : maskAnywhere(item);
   return out;
 }
 
-function maskHeaderChanges(changes: unknown): unknown {
-  if (!isRecord(changes) || !isRecord(changes.set)) return changes;
-  return { ...changes, set: maskHeaders(changes.set) };
+/** Every value of a header map: what goes upstream may be a credential whatever its name. */
+function maskHeaderValues(headers: unknown): unknown {
+  if (!isRecord(headers)) return headers;
+  const out: Loose = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = maskSecret(value);
+  return out;
 }
 
 export function maskProvider(provider: unknown): unknown {
   if (!isRecord(provider)) return provider;
-  const out: Loose = { ...provider };
-  if ('api_key' in out) out.api_key = maskSecret(out.api_key);
-  if ('base_url' in out) out.base_url = maskUrl(out.base_url);
-  if ('headers' in out) out.headers = maskHeaders(out.headers);
+  const out = maskAnywhere(provider) as Loose;
+  if ('base_url' in provider) out.base_url = maskUrl(provider.base_url);
+  if ('headers' in provider) out.headers = maskHeaderValues(provider.headers);
   return out;
 }
 
 export function maskService(service: unknown): unknown {
   if (!isRecord(service)) return service;
-  const out: Loose = { ...service };
-  if ('request_headers' in out) out.request_headers = maskHeaderChanges(out.request_headers);
-  if ('response_headers' in out) out.response_headers = maskHeaderChanges(out.response_headers);
-  if (Array.isArray(out.targets)) out.targets = out.targets.map((t: unknown) => (isRecord(t) ? { ...t, url: maskUrl(t.url) } : t));
+  const out = maskAnywhere(service) as Loose;
+  // Only request headers go upstream; response headers are sent to every caller anyway.
+  const changes = service.request_headers;
+  if (isRecord(changes) && 'set' in changes) out.request_headers = { ...(out.request_headers as Loose), set: maskHeaderValues(changes.set) };
   return out;
 }
 
@@ -96,7 +124,7 @@ export function maskEntry(section: Section, entry: unknown): unknown {
     case 'services':
       return maskService(entry);
     case 'models':
-      return entry;
+      return maskAnywhere(entry);
     default: {
       const unreachable: never = section;
       return unreachable;
@@ -107,18 +135,29 @@ export function maskEntry(section: Section, entry: unknown): unknown {
 /** A whole config (raw or parsed), masked; the input is not changed. */
 export function maskConfig(config: object): Loose {
   const source = config as Loose;
-  const out: Loose = { ...source };
+  const out = maskAnywhere(source) as Loose;
   if (isRecord(source.store)) {
-    const store: Loose = { ...source.store, redis_url: maskUrl(source.store.redis_url) };
-    if ('sentinel_password' in store) store.sentinel_password = maskSecret(store.sentinel_password, false);
+    const store: Loose = { ...(out.store as Loose), redis_url: maskUrl(source.store.redis_url) };
+    if ('sentinel_password' in store) store.sentinel_password = maskSecret(source.store.sentinel_password, false);
     out.store = store;
   }
   if (isRecord(source.auth)) {
-    out.auth = { ...source.auth, master_key: maskSecret(source.auth.master_key, false), budget_alert_webhook: maskWebhook(source.auth.budget_alert_webhook) };
+    out.auth = { ...(out.auth as Loose), master_key: maskSecret(source.auth.master_key, false), budget_alert_webhook: maskWebhook(source.auth.budget_alert_webhook) };
   }
   if (isRecord(source.providers)) {
     out.providers = Object.fromEntries(Object.entries(source.providers).map(([name, p]) => [name, maskProvider(p)]));
   }
   if (Array.isArray(source.services)) out.services = source.services.map(maskService);
   return out;
+}
+
+/**
+ * An audit entry as the admin API shows it: a config change's `before` and `after` masked again
+ * by the rules above, as entries written by an older gateway were masked by a list of names.
+ */
+export function maskAuditEntry<T extends { action: string; details?: Record<string, unknown> }>(entry: T): T {
+  const section = SECTIONS.find((name) => entry.action.startsWith(`config.${name}.`));
+  const { details } = entry;
+  if (!section || !details) return entry;
+  return { ...entry, details: { ...details, before: maskEntry(section, details.before), after: maskEntry(section, details.after) } };
 }

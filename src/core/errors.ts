@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'upstream_invalid_response'
   | 'guardrail_violation'
   | 'service_unavailable'
+  | 'gateway_busy'
   | 'internal_error';
 
 export type OpenAIErrorType =
@@ -66,6 +67,8 @@ const table: Record<ErrorCode, { status: number; type: OpenAIErrorType }> = {
   upstream_invalid_response: { status: 502, type: 'api_error' },
   guardrail_violation: { status: 400, type: 'invalid_request_error' },
   service_unavailable: { status: 503, type: 'api_error' },
+  // The gateway's own connections to an upstream are all in use: load, not the upstream's fault.
+  gateway_busy: { status: 503, type: 'api_error' },
   internal_error: { status: 500, type: 'api_error' },
 };
 

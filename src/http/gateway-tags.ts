@@ -1,6 +1,16 @@
+import { namePattern } from '../config/names.js';
+
 /**
- * Parses the `x-gateway-tags` header (comma-separated) into the ledger's tags: trimmed,
- * non-empty, at most 16 of at most 64 characters each, so a client cannot bloat records.
+ * A tag: up to 64 letters, digits and `._:/@+=-`, never a reserved name. Tags go into every
+ * record and the ledger's log as they are, so nothing a log line, a CSV export or a query
+ * string gives meaning to (spaces, quotes, control characters) is kept.
+ */
+const TAG = new RegExp(namePattern('[A-Za-z0-9._:/@+=-]{1,64}'));
+
+/**
+ * Parses the `x-gateway-tags` header (comma-separated) into the ledger's tags: trimmed, at most
+ * 16 valid ones, so a client cannot bloat records. A tag that is not valid is dropped, like an
+ * empty one: tags annotate a call, they never refuse it.
  */
 export function parseTags(header: string | string[] | undefined): string[] {
   if (!header) return [];
@@ -8,6 +18,6 @@ export function parseTags(header: string | string[] | undefined): string[] {
   return text
     .split(',')
     .map((tag) => tag.trim())
-    .filter((tag) => tag.length > 0 && tag.length <= 64)
+    .filter((tag) => TAG.test(tag))
     .slice(0, 16);
 }

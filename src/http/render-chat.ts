@@ -45,11 +45,19 @@ export async function replyChat(call: Call, reply: FastifyReply, group: ModelGro
 export async function replyChatStream(call: Call, reply: FastifyReply, group: ModelGroup, req: ChatRequest, observer?: StreamObserver): Promise<void> {
   const stream = await withFailureHeaders(reply, call, () => openChatStream(call, group, req));
   reply.hijack();
-  await writeChatStream(call, reply, stream, req.stream_options?.include_usage === true, observer);
+  // The group's per-attempt silence limit also bounds how long a client may stop reading.
+  await writeChatStream(call, reply, stream, group.timeoutMs, req.stream_options?.include_usage === true, observer);
 }
 
-async function writeChatStream(call: Call, reply: FastifyReply, stream: CallStream, includeUsage: boolean, observer?: StreamObserver): Promise<void> {
-  const writer = new SseWriter(reply.raw);
+async function writeChatStream(
+  call: Call,
+  reply: FastifyReply,
+  stream: CallStream,
+  writeIdleMs: number,
+  includeUsage: boolean,
+  observer?: StreamObserver,
+): Promise<void> {
+  const writer = new SseWriter(reply.raw, writeIdleMs);
   const encoder = new ChunkEncoder(`chatcmpl-${call.id}`, Math.floor(call.startedAt / 1000), stream.upstreamModel);
   const end = await stream.drive({
     write(chunk) {

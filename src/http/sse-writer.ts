@@ -1,14 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorBody } from '../core/errors.js';
+import { watchWriteProgress } from './write-watchdog.js';
 
 /**
  * Writes an SSE response on the raw socket with backpressure: `write` resolves at once while
  * the socket keeps up and waits for `drain` when it does not, so a slow client never makes
- * the gateway buffer a whole answer.
+ * the gateway buffer a whole answer. A client that stops reading is cut once no byte has moved
+ * for `writeIdleMs` (the model group's `timeout_ms`, else `server.write_idle_ms`), so it cannot
+ * hold the stream and its upstream connection open.
  */
-/** How long a stream waits for a client that stopped reading before it gives up on it, ms. */
-export const DRAIN_TIMEOUT_MS = 60_000;
-
 export class SseWriter {
   private closed = false;
   private corked = false;
@@ -17,9 +17,10 @@ export class SseWriter {
     this.res.uncork();
   };
 
+  /** @param writeIdleMs ms a stalled client may keep bytes waiting before it is cut. */
   constructor(
     private readonly res: ServerResponse,
-    private readonly drainTimeoutMs = DRAIN_TIMEOUT_MS,
+    private readonly writeIdleMs: number,
   ) {
     res.once('close', () => {
       this.closed = true;
@@ -44,6 +45,8 @@ export class SseWriter {
       'x-accel-buffering': 'no',
       ...headers,
     });
+    // From here to the end, `end()` included: a cached replay is written in one piece.
+    watchWriteProgress(this.res, this.writeIdleMs);
     // The headers leave with the first frames, in the same packet, at the end of this tick.
     this.coalesce();
   }
@@ -64,11 +67,9 @@ export class SseWriter {
     if (frame.length === 0 || this.isClosed) return undefined;
     this.coalesce();
     if (this.res.write(frame)) return undefined;
+    // The watch started in `open` destroys a stalled response, which ends this wait with `close`.
     return new Promise((resolve) => {
-      // A client that stops reading must not hold the stream (and its upstream) forever.
-      const timer = setTimeout(() => this.res.destroy(), this.drainTimeoutMs);
       const done = () => {
-        clearTimeout(timer);
         this.res.off('drain', done);
         this.res.off('close', done);
         resolve();

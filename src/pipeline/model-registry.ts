@@ -1,5 +1,7 @@
 import type { ProviderAdapter } from '../core/adapter.js';
-import type { GatewayConfig } from '../config/types.js';
+import { isModelName } from '../config/names.js';
+import { directByDefault } from '../config/provider-schema.js';
+import type { GatewayConfig, ProviderConfig } from '../config/types.js';
 import type { Deployment, ModelGroup } from '../core/deployment.js';
 
 export type { Deployment, ModelGroup };
@@ -9,6 +11,21 @@ import { createAdapter, needsApiKey } from '../../providers/index.js';
 
 const DIRECT_CACHE_LIMIT = 1000;
 const DIRECT_TIMEOUT_MS = 60_000;
+
+/** Which models a provider serves to clients that name them `<provider>/<model>`: all, none, or these ids and prefixes. */
+type DirectPolicy = boolean | { exact: ReadonlySet<string>; prefixes: readonly string[] };
+
+function directPolicyOf(provider: ProviderConfig): DirectPolicy {
+  const setting = provider.direct ?? directByDefault(provider.type);
+  if (typeof setting === 'boolean') return setting;
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  for (const entry of setting) {
+    if (entry.endsWith('*')) prefixes.push(entry.slice(0, -1));
+    else exact.add(entry);
+  }
+  return { exact, prefixes };
+}
 
 /**
  * Builds one adapter per usable provider at start-up and resolves model names. Providers that
@@ -21,6 +38,7 @@ export class ModelRegistry {
   readonly disabledProviders: string[] = [];
   private readonly groups = new Map<string, ModelGroup>();
   private readonly direct = new Map<string, ModelGroup>();
+  private readonly directPolicies = new Map<string, DirectPolicy>();
   /** Provider settings and deployment settings as built, so a successor can tell what changed. */
   private readonly providerSignatures = new Map<string, string>();
   private readonly deploymentSignatures = new Map<string, { signature: string; deployment: Deployment }>();
@@ -40,6 +58,7 @@ export class ModelRegistry {
       const reused = previous?.providerSignatures.get(name) === signature ? previous.adapters.get(name) : undefined;
       this.adapters.set(name, reused ?? createAdapter(name, provider));
       this.providerSignatures.set(name, signature);
+      this.directPolicies.set(name, directPolicyOf(provider));
     }
     for (const group of config.models) {
       const deployments: Deployment[] = [];
@@ -86,7 +105,20 @@ export class ModelRegistry {
     return [...this.groups.values()];
   }
 
+  /** Whether `<provider>/<model>` is served: the provider is usable and its `direct` setting lets the model through. */
+  allowsDirect(provider: string, model: string): boolean {
+    const policy = this.directPolicies.get(provider);
+    if (policy === undefined || typeof policy === 'boolean') return policy === true;
+    return policy.exact.has(model) || policy.prefixes.some((prefix) => model.startsWith(prefix));
+  }
+
+  /**
+   * The group a client's model name stands for: a configured group, or `<provider>/<model>` as a
+   * one-deployment group when the provider's `direct` setting allows it. Names outside the
+   * request schema's bounds resolve to nothing, whoever asks (refusal records, prompts, limits).
+   */
   resolve(name: string): ModelGroup | undefined {
+    if (!isModelName(name)) return undefined;
     const group = this.groups.get(name);
     if (group) return group;
     const slash = name.indexOf('/');
@@ -95,8 +127,8 @@ export class ModelRegistry {
     if (cached) return cached;
     const provider = name.slice(0, slash);
     const adapter = this.adapters.get(provider);
-    if (!adapter) return undefined;
     const model = name.slice(slash + 1);
+    if (!adapter || !this.allowsDirect(provider, model)) return undefined;
     const direct: ModelGroup = {
       name,
       strategy: 'priority',

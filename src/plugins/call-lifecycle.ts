@@ -8,7 +8,9 @@
  * the caller's next call), or the connection closing (a client that left, a hijacked reply).
  */
 import type { FastifyInstance, FastifyRequest, onErrorHookHandler, onRequestHookHandler, onSendHookHandler, RouteOptions } from 'fastify';
+import { UNKNOWN_NAME } from '../config/names.js';
 import type { ConfigSnapshot } from '../control/config-snapshot.js';
+import { isRecord } from '../core/is-record.js';
 import { parseTags } from '../http/gateway-tags.js';
 import { ClientClosedError } from '../pipeline/attempt-signal.js';
 import { Call } from '../pipeline/call.js';
@@ -16,8 +18,12 @@ import { toGatewayError } from './error-handler.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Makes the route's requests AI calls, recorded under this ledger route (`chat`, `embeddings`, `prompt`). */
-    call?: { route: string };
+    /**
+     * Makes the route's requests AI calls, recorded under this ledger route (`chat`,
+     * `embeddings`), or the one the function names for a request as it arrives (a prompt's). The
+     * route may change it once it knows more; it is never the caller's text.
+     */
+    call?: { route: string | ((request: FastifyRequest) => string) };
   }
   interface FastifyRequest {
     /** The AI call this request is; null on routes that are not AI calls. */
@@ -27,19 +33,16 @@ declare module 'fastify' {
   }
 }
 
-/** The ledger route of a prompt call refused before its prompt was resolved: its name from the URL. */
-function promptRouteOf(request: FastifyRequest): string {
-  const name = request.url.slice('/prompts/'.length).split('?')[0]!.split('@')[0]!;
-  try {
-    return `prompt:${decodeURIComponent(name).slice(0, 200)}`;
-  } catch {
-    return 'prompt:';
-  }
-}
-
-function modelOf(body: unknown): string | null {
-  const model = (body as { model?: unknown } | null | undefined)?.model;
-  return typeof model === 'string' ? model.slice(0, 200) : null;
+/**
+ * The model a call refused before its route resolved one is recorded under: the group the body
+ * names when the gateway serves it, `unknown` for any other name, null when the body names none
+ * (or was never read). Never the caller's own text: records, ledger hashes and metric labels
+ * keyed by it would grow with every name a client makes up.
+ */
+function modelOf(call: Call, body: unknown): string | null {
+  const model = isRecord(body) ? body.model : undefined;
+  if (model === undefined) return null;
+  return (typeof model === 'string' ? call.services.registry.resolve(model)?.name : undefined) ?? UNKNOWN_NAME;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -67,7 +70,7 @@ export function registerCallLifecycle(app: FastifyInstance, current: () => Confi
       const call = new Call({
         id: request.id,
         clientRequestId: request.clientRequestId,
-        route: spec.route === 'prompt' ? promptRouteOf(request) : spec.route,
+        route: typeof spec.route === 'function' ? spec.route(request) : spec.route,
         tags: parseTags(request.headers['x-gateway-tags']),
         services: snapshot.pipeline,
         callerOf: () => request.caller,
@@ -79,7 +82,7 @@ export function registerCallLifecycle(app: FastifyInstance, current: () => Confi
         snapshot.leave();
         const left = !reply.raw.writableFinished;
         if (left) controller.abort(new ClientClosedError());
-        if (call.model === null) call.model = modelOf(request.body);
+        if (call.model === null) call.model = modelOf(call, request.body);
         call.settleWhenIdle({ status: left ? 499 : reply.raw.statusCode, errorCode: left ? 'client_closed' : undefined });
       });
       done();
@@ -102,7 +105,7 @@ const noteError: onErrorHookHandler = (request, _reply, error, done) => {
 const settleOnSend: onSendHookHandler = (request, reply, payload, done) => {
   const call = request.call;
   if (call && !call.isSettled) {
-    if (call.model === null) call.model = modelOf(request.body);
+    if (call.model === null) call.model = modelOf(call, request.body);
     call.settle({ status: reply.statusCode });
   }
   done(null, payload);

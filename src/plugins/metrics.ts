@@ -4,9 +4,27 @@
  * record is a few map lookups; rendering walks the series once.
  * https://prometheus.io/docs/instrumenting/exposition_formats/
  */
+import { UNKNOWN_NAME } from '../config/names.js';
 import type { LedgerRecord, LedgerStats } from '../usage/ledger.js';
 
-/** Label sets per metric beyond which new ones are folded into `_other`: clients choose direct model names. */
+/**
+ * The label values the gateway itself defines, read from the current config. Any other value a
+ * record carries (a refused call's, a made-up name) is counted as `unknown`, so the series stay
+ * as many as the config makes, whatever clients send.
+ */
+export interface KnownNames {
+  /** A configured model group. */
+  isGroup(name: string): boolean;
+  /** A configured provider. */
+  isProvider(name: string): boolean;
+  /** A ledger route the gateway serves: `chat`, `embeddings`, `prompt:<prompt>`, `service:<service>`. */
+  isRoute(route: string): boolean;
+}
+
+/**
+ * Label sets per metric beyond which new ones are folded into `_other`. Only a backstop now that
+ * labels take known values: a config with thousands of groups or prompts.
+ */
 const MAX_SERIES = 2000;
 const OTHER = '_other';
 const LATENCY_BUCKETS_S = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -110,23 +128,42 @@ export class GatewayMetrics {
   private readonly guardrailRefusals = new Family(['model', 'rule'], counter);
   private readonly guardrailRedactions = new Family(['model', 'rule'], counter);
 
-  constructor(private readonly ledgerStats: () => LedgerStats | undefined = () => undefined) {}
+  constructor(
+    private readonly known: KnownNames,
+    private readonly ledgerStats: () => LedgerStats | undefined = () => undefined,
+  ) {}
 
   /** A ledger listener: called once per finished call. */
   observe(record: LedgerRecord): void {
-    const model = record.model ?? '';
-    const provider = record.provider ?? '';
-    this.requests.get([record.route, model, provider, String(record.status)]).value += 1;
+    const model = this.modelLabel(record.model);
+    const provider = this.providerLabel(record.provider);
+    const route = this.known.isRoute(record.route) ? record.route : UNKNOWN_NAME;
+    this.requests.get([route, model, provider, String(record.status)]).value += 1;
     if (record.prompt_tokens > 0) this.tokens.get([model, provider, 'prompt']).value += record.prompt_tokens;
     if (record.completion_tokens > 0) this.tokens.get([model, provider, 'completion']).value += record.completion_tokens;
     if (record.cached_tokens > 0) this.tokens.get([model, provider, 'cached']).value += record.cached_tokens;
     if (record.cost_nano_usd > 0) this.cost.get([model, provider]).value += record.cost_nano_usd;
-    observeHistogram(this.latency.get([record.route, model, provider]), LATENCY_BUCKETS_S, record.latency_ms / 1000);
+    observeHistogram(this.latency.get([route, model, provider]), LATENCY_BUCKETS_S, record.latency_ms / 1000);
     if (record.ttft_ms !== null) observeHistogram(this.ttft.get([model, provider]), TTFT_BUCKETS_S, record.ttft_ms / 1000);
-    if (record.provider && record.error_code?.startsWith('upstream_')) this.upstreamErrors.get([record.provider, record.error_code]).value += 1;
+    if (record.provider && record.error_code?.startsWith('upstream_')) this.upstreamErrors.get([provider, record.error_code]).value += 1;
     if (record.cache_status) this.cacheRequests.get([model, record.cache_status]).value += 1;
     if (record.saved_cost_nano_usd) this.cacheSaved.get([model]).value += record.saved_cost_nano_usd;
     if (record.guardrails) this.observeGuardrails(model, record.guardrails, record.error_code === 'guardrail_violation');
+  }
+
+  /** Empty when the call named no model; a direct `<provider>/<model>` counts as `<provider>/*` (clients pick those names freely). */
+  private modelLabel(model: string | null): string {
+    if (model === null) return '';
+    if (this.known.isGroup(model)) return model;
+    const slash = model.indexOf('/');
+    const provider = slash > 0 ? model.slice(0, slash) : undefined;
+    return provider !== undefined && this.known.isProvider(provider) ? `${provider}/*` : UNKNOWN_NAME;
+  }
+
+  /** Empty when no provider was reached. */
+  private providerLabel(provider: string | null): string {
+    if (provider === null) return '';
+    return this.known.isProvider(provider) ? provider : UNKNOWN_NAME;
   }
 
   /** A refused call's last rule is the one that refused it; the rules of a call that went on redacted. */

@@ -42,7 +42,18 @@ export function checkJsonAnswer(text: string | null, validate: ValidateFunction)
 }
 
 /** The conversation for the one repair attempt: the invalid answer and what is wrong with it. */
+/** How much of a validation failure the repair request quotes: enough to fix it, bounded so admission can reserve for it. */
+const MAX_REASON_CHARS = 400;
+
+/**
+ * Tokens a repair request adds beyond the original messages and the first answer: the
+ * assistant and user framing, the instruction, and a reason of at most MAX_REASON_CHARS
+ * (a token covers at least one character, so the characters bound it).
+ */
+export const REPAIR_OVERHEAD_TOKENS = 64 + MAX_REASON_CHARS;
+
 export function repairMessages(messages: readonly ChatMessage[], answer: string | null, reason: string): ChatMessage[] {
+  reason = reason.slice(0, MAX_REASON_CHARS);
   return [
     ...messages,
     { role: 'assistant', content: answer ?? '' },

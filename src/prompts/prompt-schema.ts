@@ -1,8 +1,10 @@
 /** JSON Schema of a prompt file; Ajv fills the defaults (version 1, text output, no approval). */
 import { cacheSettingsSchema } from '../config/cache-schema.js';
+import { MODEL_NAME_MAX, MODEL_NAME_PATTERN, namePattern } from '../config/names.js';
 import { guardrailSettingsSchema } from '../guardrails/guardrail-settings.js';
 
-export const PROMPT_NAME = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+/** A prompt's name: its ledger route is `prompt:<name>`; keys, teams and subscriptions name it too. */
+export const PROMPT_NAME = namePattern('[A-Za-z0-9][A-Za-z0-9_.-]{0,63}');
 // Relative to /prompts/ or under it; no `@` (it introduces a version) and no `..` steps.
 export const PROMPT_PATH = '^(?!.*\\.\\.)(/prompts/)?[A-Za-z0-9][A-Za-z0-9_.~-]*(/[A-Za-z0-9][A-Za-z0-9_.~-]*)*$';
 
@@ -30,7 +32,7 @@ export const promptFileSchema = {
     version: { type: 'integer', minimum: 1, default: 1 },
     description: { type: 'string', maxLength: 2000 },
     path: { type: 'string', maxLength: 200, pattern: PROMPT_PATH },
-    model: { type: 'string', minLength: 1 },
+    model: { type: 'string', minLength: 1, maxLength: MODEL_NAME_MAX, pattern: MODEL_NAME_PATTERN },
     input: { type: 'object', default: { type: 'object' } },
     messages: {
       type: 'array',

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { maskAuditEntry } from '../control/mask-secrets.js';
 import { GatewayError } from '../core/errors.js';
 
 const DEFAULT_LIMIT = 100;
@@ -13,6 +14,7 @@ export function registerAdminAudit(app: FastifyInstance): void {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
       throw new GatewayError('invalid_request', `'limit' must be an integer from 1 to ${MAX_LIMIT}`, { param: 'limit' });
     }
-    return { entries: await access.store.listAudit(limit) };
+    // Config changes logged by an older gateway were masked by a list of names: masked again here.
+    return { entries: (await access.store.listAudit(limit)).map(maskAuditEntry) };
   });
 }

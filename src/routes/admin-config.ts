@@ -8,11 +8,25 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { recordAudit } from '../access/admin-input.js';
 import { AUDIT_CAPACITY } from '../access/access-store.js';
 import type { ControlPlane } from '../control/control-plane.js';
+import { maskAuditEntry } from '../control/mask-secrets.js';
+import { namePattern } from '../config/names.js';
 import { SECTIONS, type Section } from '../control/overlay.js';
 import { GatewayError } from '../core/errors.js';
 import { isRecord } from '../core/is-record.js';
 
 const DEFAULT_LIMIT = 100;
+
+/**
+ * The `:name` of a config entry. A reserved name is refused before anything is stored or
+ * audited: merged into the providers map, `__proto__` would replace the map's prototype instead
+ * of adding a provider, and pass validation as if nothing had changed. The section's own rules
+ * (a group name's characters, a provider name without `/`) are the config validator's.
+ */
+const entryParams = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', minLength: 1, maxLength: 256, pattern: namePattern() } },
+} as const;
 
 function flag(request: FastifyRequest, name: string): boolean {
   const value = (request.query as Record<string, unknown>)[name];
@@ -45,7 +59,7 @@ export function registerAdminConfig(app: FastifyInstance, control: ControlPlane)
     }
     // Config changes share the admin audit log (GET /admin/audit) with keys, teams and subscriptions.
     const entries = await access.store.listAudit(AUDIT_CAPACITY);
-    return { entries: entries.filter((entry) => entry.action.startsWith('config.')).slice(0, limit) };
+    return { entries: entries.filter((entry) => entry.action.startsWith('config.')).slice(0, limit).map(maskAuditEntry) };
   });
 
   for (const section of SECTIONS) {
@@ -67,12 +81,12 @@ export function registerAdminConfig(app: FastifyInstance, control: ControlPlane)
       return { section, name, ...outcome, source: control.current.info.source };
     };
 
-    app.put(`/admin/config/${section}/:name`, { preHandler: requireAdmin }, async (request, reply) => {
+    app.put(`/admin/config/${section}/:name`, { preHandler: requireAdmin, schema: { params: entryParams } }, async (request, reply) => {
       const { name } = request.params as { name: string };
       const answer = await change(request, entryFrom(section, name, request.body));
       return reply.code(answer.before === null ? 201 : 200).send(answer);
     });
 
-    app.delete(`/admin/config/${section}/:name`, { preHandler: requireAdmin }, async (request) => change(request, null));
+    app.delete(`/admin/config/${section}/:name`, { preHandler: requireAdmin, schema: { params: entryParams } }, async (request) => change(request, null));
   }
 }

@@ -7,6 +7,7 @@
 import { Type, type Static, type TUnsafe } from '@sinclair/typebox';
 import { policyProperties } from '../access/admin-input.js';
 import type { Policy, SubscriptionStatus } from '../access/types.js';
+import { namePattern } from '../config/names.js';
 import { StringEnum } from '../config/schema-builders.js';
 import { Nullable } from './body-schema-builders.js';
 
@@ -31,9 +32,17 @@ const policyFields = {
 };
 
 /** A team id: a slug, as the ledger and reports show it. */
-export const TEAM_ID = '^[a-z0-9][a-z0-9_-]{0,63}$';
+export const TEAM_ID = namePattern('[a-z0-9][a-z0-9_-]{0,63}');
 
-const teamName = Type.String({ minLength: 1, maxLength: 128 });
+/**
+ * A name an admin gives (a team's or a key's display name) or uses to point at a team, prompt or
+ * service: free text, but never a reserved name (src/config/names.ts), as it may key a map.
+ */
+function AdminName(maxLength: number) {
+  return Type.String({ minLength: 1, maxLength, pattern: namePattern() });
+}
+
+const teamName = AdminName(128);
 
 export const createTeamBody = Type.Object({ id: Type.Optional(Type.String({ pattern: TEAM_ID })), name: teamName, ...policyFields });
 export type CreateTeamBody = Static<typeof createTeamBody>;
@@ -43,9 +52,9 @@ export const updateTeamBody = Type.Object({ name: Type.Optional(teamName), ...po
 export type UpdateTeamBody = Static<typeof updateTeamBody>;
 
 export const createKeyBody = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 128 }),
+  name: AdminName(128),
   /** A team id or name; null: a key of its own. */
-  team: Type.Optional(Nullable(Type.String({ minLength: 1 }))),
+  team: Type.Optional(Nullable(AdminName(128))),
   /** ISO 8601 date-time, parsed by the route; null: never expires. */
   expires_at: Type.Optional(Nullable(Type.String())),
   ...policyFields,
@@ -56,18 +65,18 @@ export type CreateKeyBody = Static<typeof createKeyBody>;
 export const updateKeyBody = Type.Partial(createKeyBody);
 export type UpdateKeyBody = Static<typeof updateKeyBody>;
 
-export const listKeysQuery = Type.Object({ team: Type.Optional(Type.String()) });
+export const listKeysQuery = Type.Object({ team: Type.Optional(Type.String({ maxLength: 128, pattern: namePattern() })) });
 
 /** Exactly one of `prompt` and `service`: checked by the route, which words the fault. */
 export const createSubscriptionBody = Type.Object({
-  team: Type.String({ minLength: 1 }),
-  prompt: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-  service: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  team: AdminName(128),
+  prompt: Type.Optional(AdminName(256)),
+  service: Type.Optional(AdminName(256)),
 });
 export type CreateSubscriptionBody = Static<typeof createSubscriptionBody>;
 
 export const listSubscriptionsQuery = Type.Object({
-  team: Type.Optional(Type.String()),
+  team: Type.Optional(Type.String({ maxLength: 128, pattern: namePattern() })),
   status: Type.Optional(StringEnum(['pending', 'approved', 'revoked'])),
 });
 

@@ -44,9 +44,10 @@ export function registerChatCompletions(app: FastifyInstance): void {
   routes.post('/v1/chat/completions', { schema: { body: chatBodySchema }, config: { call: { route: 'chat' } } }, async (request, reply) => {
     const req = toChatRequest(request.body);
     const call = callOf(request);
-    call.model = req.model;
     checkChatRequest(req);
     const asked = call.services.registry.resolve(req.model);
+    // Until the name resolves, the call's model stays unset: a refusal is recorded under the
+    // group the name stands for, else `unknown` (call-lifecycle), never under the caller's text.
     if (!asked) {
       throw new GatewayError('model_not_found', `The model '${req.model}' does not exist or is not configured on this gateway`, {
         param: 'model',

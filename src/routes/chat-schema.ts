@@ -6,7 +6,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { ChatAdmissionBody } from '../access/register-access.js';
-import { StringEnum } from '../config/schema-builders.js';
+import { ModelName, StringEnum } from '../config/schema-builders.js';
 import type { ChatMessage, ChatRequest, ResponseFormat, ToolDefinition } from '../core/types.js';
 import { AnyObject, Const, Nullable } from './body-schema-builders.js';
 
@@ -59,7 +59,8 @@ const tool = Type.Object({
 });
 
 export const chatBodySchema = Type.Object({
-  model: Type.String({ minLength: 1 }),
+  /** A group or `<provider>/<model>`: bounded and from a small character set, so no stray name reaches a record, a label or a URL. */
+  model: ModelName(),
   messages: Type.Array(message, { minItems: 1 }),
   stream: Type.Optional(Nullable(Type.Boolean())),
   stream_options: Type.Optional(Nullable(Type.Object({ include_usage: Type.Optional(Type.Boolean()) }))),

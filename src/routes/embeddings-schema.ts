@@ -1,11 +1,12 @@
 /** The `/v1/embeddings` body: its JSON Schema, checked by Fastify before the handler runs, and its type. */
 import { Type, type Static } from '@sinclair/typebox';
 import type { EmbeddingsAdmissionBody } from '../access/register-access.js';
-import { StringEnum } from '../config/schema-builders.js';
+import { ModelName, StringEnum } from '../config/schema-builders.js';
 import type { EmbeddingRequest } from '../core/types.js';
 
 export const embeddingsBodySchema = Type.Object({
-  model: Type.String({ minLength: 1 }),
+  /** A group or `<provider>/<model>`: bounded and from a small character set, so no stray name reaches a record, a label or a URL. */
+  model: ModelName(),
   /** One text, or up to 2048 (OpenAI's limit per call); none empty. */
   input: Type.Union([
     Type.String({ minLength: 1 }),

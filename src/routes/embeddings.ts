@@ -21,8 +21,8 @@ export function registerEmbeddings(app: FastifyInstance): void {
   routes.post('/v1/embeddings', { schema: { body: embeddingsBodySchema }, config: { call: { route: 'embeddings' } } }, async (request, reply) => {
     const body = request.body;
     const call = callOf(request);
-    call.model = body.model;
     const group = call.services.registry.resolve(body.model);
+    // Set once resolved: a refusal is recorded as `unknown` (call-lifecycle), never as the caller's text.
     if (!group) {
       throw new GatewayError('model_not_found', `The model '${body.model}' does not exist or is not configured on this gateway`, { param: 'model' });
     }

@@ -9,6 +9,7 @@ import { mayUse } from '../access/permissions.js';
 import { planCache } from '../cache/cache-plan.js';
 import { runPromptThroughCache, type PromptResult } from '../cache/cached-prompt.js';
 import { streamThroughCache } from '../cache/serve-cached.js';
+import { UNKNOWN_NAME } from '../config/names.js';
 import { GatewayError } from '../core/errors.js';
 import { isRecord } from '../core/is-record.js';
 import type { ChatRequest } from '../core/types.js';
@@ -17,16 +18,23 @@ import { toOpenAIUsage } from '../http/openai-format.js';
 import { refuseWithoutSubscriptions, type ApprovalCheck } from '../prompts/approval.js';
 import { inputError } from '../prompts/input-error.js';
 import { describePrompt } from '../prompts/describe-prompt.js';
-import { buildOpenApi } from '../prompts/openapi.js';
 import { PromptCatalog } from '../prompts/prompt-catalog.js';
 import { buildPromptRequest, runPrompt } from '../prompts/run-prompt.js';
 import { nanoToUsd } from '../usage/pricing.js';
 import { registerAdminPrompts } from './admin-prompts.js';
+import { registerOpenApi } from './openapi.js';
 import { gatewayHeaders } from '../http/gateway-headers.js';
 import { replyChatStream, withFailureHeaders } from '../http/render-chat.js';
 import { callOf } from './call-of.js';
 import { admitPrompt } from '../access/register-access.js';
 import { withOutputCap } from '../pipeline/budget-policy.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Whether a prompt API of this name is served now (metrics label only known prompts). */
+    hasPrompt: (name: string) => boolean;
+  }
+}
 
 export interface PromptRouteOptions {
   /** The subscription check for `approval: required` prompts; refuses them all when absent. */
@@ -57,9 +65,16 @@ export async function registerPrompts(app: FastifyInstance, options: PromptRoute
   const checkApproval = options.checkApproval ?? refuseWithoutSubscriptions;
   const prompts = catalog.registry;
 
-  app.post('/prompts/*', { config: { call: { route: 'prompt' } } }, async (request, reply) => {
+  /** The prompt a request's path names, if there is one. */
+  const promptOf = (request: FastifyRequest) => prompts.resolve(`/prompts/${(request.params as { '*': string })['*']}`);
+  // Known before any refusal (no key, over a limit), so every record names a prompt that exists
+  // or `prompt:unknown`, never the caller's path.
+  const routeOf = (request: FastifyRequest) => `prompt:${promptOf(request)?.spec.name ?? UNKNOWN_NAME}`;
+  app.decorate('hasPrompt', (name: string) => prompts.get(name) !== undefined);
+
+  app.post('/prompts/*', { config: { call: { route: routeOf } } }, async (request, reply) => {
     const rest = (request.params as { '*': string })['*'];
-    const prompt = prompts.resolve(`/prompts/${rest}`);
+    const prompt = promptOf(request);
     if (!prompt) throw new GatewayError('not_found', `no prompt API at /prompts/${rest}`);
     const { spec } = prompt;
     const call = callOf(request);
@@ -90,7 +105,7 @@ export async function registerPrompts(app: FastifyInstance, options: PromptRoute
     call.model = group.name;
     const req = withOutputCap(guardRequest(call, policies.guardrails, buildPromptRequest(prompt, values)), app.gateway.config.budgets);
     // Counted now that the prompt is rendered: its tokens and worst-case cost are known.
-    await admitPrompt(app.gateway.access, request, reply, req, app.gateway.config.budgets);
+    await admitPrompt(app.gateway.access, request, reply, req, app.gateway.config.budgets, prompt.validateOutput !== undefined);
     const plan = policies.cache && planCache(policies.cache, group.name, req, request.headers['cache-control']);
     if (stream) {
       const streamed: ChatRequest = { ...req, stream: true, stream_options: { include_usage: true } };
@@ -123,17 +138,7 @@ export async function registerPrompts(app: FastifyInstance, options: PromptRoute
       .map((entry) => describePrompt(entry.latest, entry.versions, prompts.routeOf(entry))),
   }));
 
-  // Rebuilt only when the registry changed since it was last built.
-  let openApi: { revision: number; doc: unknown } | undefined;
-  app.get('/openapi.json', async () => {
-    if (openApi?.revision !== prompts.revision) {
-      openApi = {
-        revision: prompts.revision,
-        doc: buildOpenApi(prompts, { title: 'Konnect prompt APIs', version: '1.0.0', requireKeys: config.auth.require_keys }),
-      };
-    }
-    return openApi.doc;
-  });
+  registerOpenApi(app, prompts, checkApproval);
 
   registerAdminPrompts(app, catalog);
 }

@@ -4,8 +4,9 @@
  */
 import { ConfigError } from '../config/load-config.js';
 import type { ServiceConfig, ServiceMethod } from '../config/types.js';
+import { ConnectionGate } from './connection-gate.js';
 import { compileHeaderChanges, type HeaderRules } from './forward-headers.js';
-import { createTargetPool, type TargetPool } from './target-pool.js';
+import { createTargetPool, type ServiceTarget, type TargetPool } from './target-pool.js';
 import { toPathRule, type PathRule } from './upstream-path.js';
 
 const DEFAULT_METHODS: readonly ServiceMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -24,6 +25,10 @@ export interface CompiledService {
   pool: TargetPool;
   /** ms. */
   timeoutMs: number;
+  /** How long a client may keep bytes waiting without reading before it is cut, ms. */
+  writeIdleMs: number;
+  /** The target's bound on requests in flight (`connections`, waits up to `timeout_ms`). */
+  gateOf(target: ServiceTarget): ConnectionGate;
   retries: number;
   /** bytes. */
   bodyLimit: number;
@@ -68,6 +73,13 @@ export function compileService(service: ServiceConfig, index: number, options: C
   const prefix = service.prefix.replace(/\/+$/, '');
   const upstreamPrefix = service.rewrite ?? (service.strip_prefix ? '' : prefix);
   const methods = new Set<string>(service.methods ?? DEFAULT_METHODS);
+  const pool = createTargetPool(service.targets, {
+    maxFails: service.health.max_fails,
+    cooldownMs: service.health.cooldown_ms,
+    now: options.now,
+    random: options.random,
+  });
+  const gates = new Map(pool.targets.map((target) => [target, new ConnectionGate(service.connections, service.timeout_ms)]));
   return {
     name: service.name,
     route: `service:${service.name}`,
@@ -80,13 +92,11 @@ export function compileService(service: ServiceConfig, index: number, options: C
       preserveHost: service.preserve_host,
       forwardedPrefix: upstreamPrefix !== prefix && prefix !== '' ? prefix : null,
     },
-    pool: createTargetPool(service.targets, {
-      maxFails: service.health.max_fails,
-      cooldownMs: service.health.cooldown_ms,
-      now: options.now,
-      random: options.random,
-    }),
+    pool,
     timeoutMs: service.timeout_ms,
+    // The service's one timeout: a client that stops reading holds an upstream connection too.
+    writeIdleMs: service.timeout_ms,
+    gateOf: (target) => gates.get(target)!,
     retries: service.retries,
     bodyLimit: Math.round((service.body_limit_mb ?? options.defaultBodyLimitMb) * 1024 * 1024),
     isIdempotent: (method) => IDEMPOTENT.has(method),

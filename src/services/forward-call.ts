@@ -2,7 +2,10 @@
  * The service route's handler: checks the method and path, then forwards with reply-from over
  * undici's keep-alive pools, streaming both bodies. Target choice, retries and health are
  * ours, not reply-from's: a retry goes to another target, and only for an idempotent request
- * whose body was not sent yet, after a connection error or a 503.
+ * whose body was not sent yet, after a connection error or a 503. So are the pool's bounds:
+ * each attempt holds a slot of its target's gate until it ends (a bounded wait for one, else
+ * 503 `gateway_busy`), and a client that stops reading the answer is cut after `timeout_ms`,
+ * which frees its upstream connection.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
@@ -10,8 +13,10 @@ import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyReplyFromHooks } from '@fastify/reply-from';
 import { GatewayError } from '../core/errors.js';
+import { watchWriteProgress } from '../http/write-watchdog.js';
 import type { Ledger } from '../usage/ledger.js';
 import type { CompiledService } from './compile-service.js';
+import type { Release } from './connection-gate.js';
 import { toClientHeaders, toUpstreamHeaders } from './forward-headers.js';
 import { RequestBody } from './request-body.js';
 import { recordServiceCall, startServiceCall, type ServiceCall } from './service-call.js';
@@ -60,6 +65,24 @@ function clientGone(request: FastifyRequest): boolean {
 
 export function createServiceHandler(service: CompiledService, ledger: Ledger): Handler {
   const { pool } = service;
+  /** The gate slot each call's current attempt holds. */
+  const slots = new WeakMap<ServiceCall, Release>();
+  const releaseSlot = (call: ServiceCall) => {
+    slots.get(call)?.();
+    slots.delete(call);
+  };
+
+  /** A target in service, preferring one with a free connection over waiting for a full one. */
+  const pickTarget = (tried: readonly ServiceTarget[]): ServiceTarget | undefined => {
+    const first = pool.pick(tried);
+    if (!first || !service.gateOf(first).isFull) return first;
+    const skipped = [...tried, first];
+    for (let other = pool.pick(skipped); other; other = pool.pick(skipped)) {
+      if (!service.gateOf(other).isFull) return other;
+      skipped.push(other);
+    }
+    return first;
+  };
 
   /** Another target for this call, when a retry is allowed; undefined otherwise. */
   const nextTarget = (request: FastifyRequest, call: ServiceCall): ServiceTarget | undefined => {
@@ -67,7 +90,15 @@ export function createServiceHandler(service: CompiledService, ledger: Ledger): 
     if (!service.isIdempotent(request.method)) return undefined;
     if (call.body?.started) return undefined;
     if (clientGone(request)) return undefined;
-    return pool.pick(call.tried);
+    return pickTarget(call.tried);
+  };
+
+  /** Nothing can be written to a departed client; the ledger record comes from the response's close event. */
+  const abandon = (request: FastifyRequest, reply: FastifyReply, call: ServiceCall) => {
+    call.errorCode = 'client_closed';
+    request.log.info({ service: service.name }, 'client left before the service answered');
+    reply.hijack();
+    reply.raw.destroy();
   };
 
   const fail = (request: FastifyRequest, reply: FastifyReply, error: GatewayError) => {
@@ -88,12 +119,9 @@ export function createServiceHandler(service: CompiledService, ledger: Ledger): 
       const call = callOf(request);
       const target = call.tried[call.tried.length - 1]!;
       const failure = classifyUpstreamError(error, service.name);
+      releaseSlot(call);
       if (clientGone(request)) {
-        call.errorCode = 'client_closed';
-        request.log.info({ service: service.name }, 'client left before the service answered');
-        // Nothing can be written; the ledger record comes from the response's close event.
-        reply.hijack();
-        reply.raw.destroy();
+        abandon(request, reply, call);
         return;
       }
       if (failure.outcome) pool.report(target, failure.outcome);
@@ -116,6 +144,7 @@ export function createServiceHandler(service: CompiledService, ledger: Ledger): 
         if (next) {
           // Drop this answer; its headers were already copied onto the reply.
           stream.resume();
+          releaseSlot(call);
           for (const name of Object.keys(res.headers)) reply.removeHeader(name);
           attempt(request, reply, call, next);
           return;
@@ -126,13 +155,41 @@ export function createServiceHandler(service: CompiledService, ledger: Ledger): 
       else if (typeof length === 'string') call.declaredResponseBytes = Number(length);
       else stream.on('data', (chunk: Buffer) => (call.countedResponseBytes += chunk.length));
       stream.once('error', () => (call.upstreamCut = true));
+      // Cutting a client that stopped reading ends the piped body too, which frees the connection.
+      watchWriteProgress(reply.raw, service.writeIdleMs);
       reply.send(stream);
     },
   };
 
   const options = hooks as unknown as FastifyReplyFromHooks;
 
+  /** Takes a slot of the target's gate, waiting for one if need be, then sends. */
   const attempt = (request: FastifyRequest, reply: FastifyReply, call: ServiceCall, target: ServiceTarget) => {
+    const gate = service.gateOf(target);
+    const release = gate.tryAcquire();
+    if (release) {
+      send(request, reply, call, target, release);
+      return;
+    }
+    void gate.acquire().then((granted) => {
+      if (clientGone(request)) {
+        granted?.();
+        abandon(request, reply, call);
+      } else if (granted) {
+        send(request, reply, call, target, granted);
+      } else {
+        // The gateway's own bound, not the target failing: its health is left alone.
+        fail(
+          request,
+          reply,
+          new GatewayError('gateway_busy', `service ${service.name}: every connection to the upstream is in use; try again shortly`, { retryAfter: 1 }),
+        );
+      }
+    });
+  };
+
+  const send = (request: FastifyRequest, reply: FastifyReply, call: ServiceCall, target: ServiceTarget, release: Release) => {
+    slots.set(call, release);
     call.tried.push(target);
     if (call.source) {
       call.body = new RequestBody(call.source, service.bodyLimit);
@@ -141,6 +198,7 @@ export function createServiceHandler(service: CompiledService, ledger: Ledger): 
     try {
       reply.from(target.base + call.upstreamPath, options);
     } catch (err) {
+      releaseSlot(call);
       // reply-from refuses some URLs synchronously (its own traversal check).
       fail(request, reply, new GatewayError('invalid_request', 'the request path is not allowed', { param: 'path', cause: err }));
     }
@@ -151,7 +209,10 @@ export function createServiceHandler(service: CompiledService, ledger: Ledger): 
     const source = request.body instanceof Readable ? request.body : undefined;
     const call = startServiceCall(service, source);
     request.serviceCall = call;
-    reply.raw.once('close', () => recordServiceCall(ledger, call, request, reply));
+    reply.raw.once('close', () => {
+      releaseSlot(call);
+      recordServiceCall(ledger, call, request, reply);
+    });
     try {
       if (!service.methods.has(request.method)) {
         throw new GatewayError('method_not_allowed', `${request.method} is not allowed on service ${service.name}`, {
@@ -170,7 +231,7 @@ export function createServiceHandler(service: CompiledService, ledger: Ledger): 
       if (!request.raw.complete) reply.header('connection', 'close');
       throw err;
     }
-    const target = pool.pick();
+    const target = pickTarget([]);
     if (!target) {
       fail(
         request,

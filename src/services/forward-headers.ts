@@ -1,17 +1,20 @@
 /**
  * Header rules at the proxy boundary: hop-by-hop headers never cross (RFC 9110 §7.6.1),
- * x-forwarded-* describe the client's request, the gateway's own key never reaches a service,
- * and the service's configured `set`/`remove` changes apply last.
+ * x-forwarded-* describe the client's request, a credential the gateway consumed (a gateway
+ * key or the master key) never reaches a service, and the service's configured `set`/`remove`
+ * changes apply last.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { HeaderChanges } from '../config/types.js';
+import { ANONYMOUS } from '../core/caller.js';
+import { presentedCredential } from '../http/presented-credential.js';
 
 /** Per connection, not per message; `expect` too, because undici refuses to send it and the gateway already answered `100-continue`. */
 const REQUEST_HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'http2-settings'];
 const RESPONSE_HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 /** Where a client presents a gateway key. */
-const GATEWAY_CREDENTIALS = ['authorization', 'x-api-key'];
+const GATEWAY_CREDENTIALS = ['authorization', 'x-api-key'] as const;
 
 export interface CompiledHeaderChanges {
   set: ReadonlyArray<readonly [string, string]>;
@@ -47,6 +50,23 @@ function connectionListed(value: string | string[] | undefined): readonly string
 }
 
 /**
+ * Removes the credential the access stage consumed. The caller is anything but ANONYMOUS only
+ * when its presented key was taken as a gateway key or the master key (src/access); a key the
+ * gateway did not recognise, where keys are optional, is the caller's own and passes. The
+ * other credential header passes too (it may hold the service's own key) unless it repeats
+ * the consumed secret.
+ */
+function dropConsumedCredential(request: FastifyRequest, headers: IncomingHttpHeaders): void {
+  if (request.caller === ANONYMOUS) return;
+  const consumed = presentedCredential(request.headers);
+  if (!consumed) return;
+  for (const name of GATEWAY_CREDENTIALS) {
+    const value = headers[name];
+    if (name === consumed.header || (typeof value === 'string' && value.includes(consumed.secret))) headers[name] = undefined;
+  }
+}
+
+/**
  * Rewrites the headers reply-from is about to send upstream (already a copy of the client's,
  * with `host` set to the target). Undefined values are dropped by undici, which is cheaper
  * than `delete`.
@@ -56,9 +76,7 @@ export function toUpstreamHeaders(rules: HeaderRules, request: FastifyRequest, h
   for (const name of REQUEST_HOP_BY_HOP) headers[name] = undefined;
   // A GET or HEAD body is never forwarded, so its length must not be either.
   if (!hasBody) headers['content-length'] = undefined;
-  if (request.caller.keyId !== null) {
-    for (const name of GATEWAY_CREDENTIALS) headers[name] = undefined;
-  }
+  dropConsumedCredential(request, headers);
 
   const clientIp = request.raw.socket.remoteAddress ?? '';
   const prior = headers['x-forwarded-for'];

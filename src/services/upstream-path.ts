@@ -3,7 +3,9 @@
  * outside the service's prefix. Plain `.`/`..` segments are resolved (and may not climb out of
  * the prefix), repeated slashes collapse; encoded dots, slashes, backslashes, NULs and the
  * `..;` form (which Java servers read as `..`) are refused, because the upstream would decode
- * them after our check. The client's percent-encoding is otherwise forwarded as sent.
+ * them after our check. The same goes for them encoded twice or more (`%252e%252e`): an
+ * upstream behind another proxy, or one that decodes twice, would see `..` again. The client's
+ * percent-encoding is otherwise forwarded as sent.
  */
 import { GatewayError } from '../core/errors.js';
 
@@ -62,6 +64,35 @@ function decodeSegment(segment: string): string {
   }
 }
 
+/** Decodings beyond the first that are checked: `%25252e` is three levels deep. */
+const MAX_EXTRA_DECODINGS = 4;
+/** Escapes of ASCII characters: the ones that matter here (`.`, `/`, `\`, NUL, `;`, `%`) are all ASCII. */
+const ASCII_ESCAPE = /%[0-7][0-9A-Fa-f]/g;
+
+/** A lenient decoder, as upstreams are: malformed or non-ASCII escapes stay as they are. */
+function decodeAsciiEscapes(text: string): string {
+  return text.replace(ASCII_ESCAPE, (escape) => String.fromCharCode(Number.parseInt(escape.slice(1), 16)));
+}
+
+/** Refuses a decoded segment that is a separator or a dot segment in disguise. */
+function checkDecoded(plain: string, encoded: string): void {
+  if (DECODED_SEPARATOR.test(plain)) throw refuse(`${encoded} slash, backslash or NUL`);
+  const semicolon = plain.indexOf(';');
+  const bare = semicolon === -1 ? plain : plain.slice(0, semicolon);
+  if (bare === '.' || bare === '..') throw refuse(encoded === 'encoded' ? 'disguised dot segment' : `${encoded} dot segment`);
+}
+
+/** What the segment becomes after further decodings, each checked like the first. */
+function checkDeeperDecodings(plain: string): void {
+  let current = plain;
+  for (let i = 0; i < MAX_EXTRA_DECODINGS && current.includes('%'); i++) {
+    const next = decodeAsciiEscapes(current);
+    if (next === current) return;
+    checkDecoded(next, 'multiply encoded');
+    current = next;
+  }
+}
+
 function walk(rawPath: string, rule: PathRule): string {
   if (rawPath.charCodeAt(0) !== 47) throw refuse('it must start with /');
   if (rawPath.includes('\\')) throw refuse('backslash');
@@ -79,10 +110,8 @@ function walk(rawPath: string, rule: PathRule): string {
       continue;
     }
     const plain = decodeSegment(segment);
-    if (DECODED_SEPARATOR.test(plain)) throw refuse('encoded slash, backslash or NUL');
-    const semicolon = plain.indexOf(';');
-    const bare = semicolon === -1 ? plain : plain.slice(0, semicolon);
-    if (bare === '.' || bare === '..') throw refuse('disguised dot segment');
+    checkDecoded(plain, 'encoded');
+    if (plain.includes('%')) checkDeeperDecodings(plain);
     kept.push(segment);
     decoded.push(plain);
   }

@@ -1,0 +1,55 @@
+/**
+ * Cuts a response whose client stopped reading. Backpressure keeps the gateway from buffering
+ * for such a client, but it also keeps the stream, and the upstream connection feeding it,
+ * open for as long as the client likes: a few hundred such clients starve a pool. Node has no
+ * "write stalled" event (a socket's own timeout also counts reads, and `drain` only comes when
+ * the whole buffer is empty), so this samples the socket a few times per idle period.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** Samples per idle period: a stall is cut between `idleMs` and `1.25 × idleMs` after the last byte moved. */
+const SAMPLES_PER_PERIOD = 4;
+
+/**
+ * Bytes the kernel took: `bytesWritten` counts what was handed to the socket, `writableLength`
+ * what of it is still waiting in Node. Moves once per completed write, so a client reading
+ * slower than one chunk per idle period counts as stalled.
+ */
+function bytesFlushed(socket: Socket): number {
+  return socket.bytesWritten - socket.writableLength;
+}
+
+/**
+ * Watches `res` until it finishes or closes, and destroys it once bytes have been waiting
+ * with none moving for `idleMs`. Nothing waiting (a slow upstream, an idle stream) is not a
+ * stall: the upstream's own timeout covers that. Returns a function that stops watching.
+ */
+export function watchWriteProgress(res: ServerResponse, idleMs: number, now: () => number = Date.now): () => void {
+  const socket = res.socket;
+  if (!socket || res.destroyed) return () => undefined;
+  let flushed = bytesFlushed(socket);
+  let movedAt = now();
+  const sample = () => {
+    const current = bytesFlushed(socket);
+    if (res.writableLength === 0 || current !== flushed) {
+      flushed = current;
+      movedAt = now();
+      return;
+    }
+    if (now() - movedAt < idleMs) return;
+    stop();
+    res.destroy();
+  };
+  const timer = setInterval(sample, Math.max(1, Math.ceil(idleMs / SAMPLES_PER_PERIOD)));
+  // A watch never keeps the process alive: the response's own socket does, or nothing should.
+  timer.unref();
+  function stop(): void {
+    clearInterval(timer);
+    res.off('finish', stop);
+    res.off('close', stop);
+  }
+  res.once('finish', stop);
+  res.once('close', stop);
+  return stop;
+}
