@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest } fro
 import { newCallId } from './core/call-id.js';
 import { registerCallLifecycle } from './plugins/call-lifecycle.js';
 import { registerJsonBodyParser } from './http/json-body.js';
+import { replyToClientError } from './http/client-error-reply.js';
 import { ANONYMOUS, type Caller } from './core/caller.js';
 import type { GatewayConfig } from './config/types.js';
 import type { PipelineServices } from './pipeline/call.js';
@@ -98,6 +99,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
     frameworkErrors: (error, _request, reply) => {
       sendError(reply, toGatewayError(error));
     },
+    clientErrorHandler: replyToClientError,
   });
 
   const ownsRedis = !deps.redis && hasRedis(config.store);

@@ -1,5 +1,6 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
+import { exposureOf } from './exposure.js';
 
 const file = process.env.GATEWAY_CONFIG ?? 'config/gateway.yaml';
 
@@ -14,8 +15,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  const exposure = exposureOf(config, process.env);
+  if (exposure.refuse) {
+    process.stderr.write(`${exposure.refuse}\n`);
+    process.exit(1);
+  }
   // The file's path lets admin config changes be written back to it (no Redis, `?persist=true`).
   const app = await buildApp(config, { configPath: file });
+  if (exposure.warn) app.log.warn(exposure.warn);
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   // Printed whatever the log level, so scripts (and people) know where it listens.
   process.stdout.write(`konnect gateway listening at ${address}\n`);

@@ -132,6 +132,7 @@ describe('model names, tags and refusal records', () => {
     const before = ledger.records().length;
     const body = JSON.stringify({ model: 'm', messages: hello });
     const { port } = new URL(gw.url);
+    const answers: string[] = [];
     /** The status line of the answer to one request written by hand (fetch and node:http reset on an early answer). */
     const statusOf = (path: string, extra = '') =>
       new Promise<string>((resolve, reject) => {
@@ -139,11 +140,16 @@ describe('model names, tags and refusal records', () => {
         let text = '';
         socket.on('data', (part) => (text += part.toString('latin1')));
         socket.on('error', reject);
-        socket.on('close', () => resolve(text.split('\r\n')[0] ?? ''));
+        socket.on('close', () => {
+          answers.push(text);
+          resolve(text.split('\r\n')[0] ?? '');
+        });
         socket.end(`POST ${path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n${extra}\r\n${body}`);
       });
     expect(await statusOf('/v1/chat/completions', `x-gateway-tags: ${'a'.repeat(17 * 1024)}\r\n`)).toBe('HTTP/1.1 431 Request Header Fields Too Large');
     expect(await statusOf(`/prompts/${'p'.repeat(17 * 1024)}`)).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+    // In the gateway's error shape, like every other refusal.
+    expect(JSON.parse(answers[0]!.split('\r\n\r\n')[1]!)).toMatchObject({ error: { type: 'invalid_request_error', code: 'headers_too_large' } });
     expect(await statusOf('/v1/chat/completions', `x-gateway-tags: ${'a'.repeat(8 * 1024)}\r\n`)).toBe('HTTP/1.1 200 OK');
     expect(ledger.records().length).toBe(before + 1);
   });
@@ -207,8 +213,8 @@ describe('reserved names', () => {
 
   it('are faults in the config: model groups, providers, services, header maps', () => {
     for (const name of ['__proto__', 'constructor', 'prototype']) {
-      expect(faultsOf({ ...base, models: [group(name)] }).join('\n'), name).toMatch(/^\/models\/0\/name: must match pattern/);
-      expect(faultsOf({ ...base, services: [{ name, prefix: '/s', targets: [{ url: 'http://127.0.0.1:9' }] }] }).join('\n'), name).toMatch(/^\/services\/0\/name: must match pattern/);
+      expect(faultsOf({ ...base, models: [group(name)] }).join('\n'), name).toMatch(/^\/models\/0\/name: must match pattern "\^\(\?!\(\?:__proto__\|constructor\|prototype\)\$\)"$/);
+      expect(faultsOf({ ...base, services: [{ name, prefix: '/s', targets: [{ url: 'http://127.0.0.1:9' }] }] }).join('\n'), name).toMatch(/^\/services\/0\/name: must match pattern "\^\(\?!\(\?:__proto__\|constructor\|prototype\)\$\)"$/);
     }
     for (const name of ['constructor', 'prototype']) {
       expect(faultsOf({ providers: { demo: { type: 'mock' }, [name]: { type: 'mock' } } }).join('\n'), name).toMatch(/^\/providers: /m);
@@ -260,6 +266,8 @@ describe('reserved names', () => {
       const before = await audited();
       expect((await admin(gw.url, 'POST', '/admin/teams', { id: 'constructor', name: 'Team' })).status).toBe(400);
       expect((await admin(gw.url, 'POST', '/admin/teams', { name: '__proto__' })).status).toBe(400);
+      // An id derived from the name is held to the same rule.
+      expect((await admin(gw.url, 'POST', '/admin/teams', { name: 'Constructor' })).status).toBe(400);
       expect((await admin(gw.url, 'POST', '/admin/keys', { name: 'prototype' })).status).toBe(400);
       expect((await admin(gw.url, 'POST', '/admin/keys', { name: 'k', team: 'constructor' })).status).toBe(400);
       expect((await admin(gw.url, 'POST', '/admin/subscriptions', { team: 'prototype', prompt: 'p' })).status).toBe(400);

@@ -83,7 +83,7 @@ describe('parseConfig', () => {
 
   it('applies the defaults', () => {
     const config = parseConfig(mockOnly, {});
-    expect(config.server).toMatchObject({ host: '0.0.0.0', port: 8787, body_limit_mb: 10, shutdown_grace_ms: 10_000, log_level: 'info' });
+    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8787, body_limit_mb: 10, shutdown_grace_ms: 10_000, log_level: 'info' });
     expect(config.store.redis_url).toBe('');
     expect(config.auth).toMatchObject({ master_key: '', require_keys: false });
     expect(config.models[0]).toMatchObject({

@@ -36,7 +36,7 @@ beforeAll(async () => {
     {
       server: { log_level: 'info' },
       auth: { master_key: MASTER },
-      providers: { oa: { type: 'openai', api_key: KEY, base_url: `${fake.url}/v1` } },
+      providers: { oa: { type: 'openai', api_key: KEY, base_url: `${fake.url}/v1`, direct: true } },
       models: [
         { name: 'redact', retries: 0, guardrails: { pii: 'redact' }, deployments },
         { name: 'block', retries: 0, guardrails: { pii: 'block' }, deployments },

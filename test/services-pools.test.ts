@@ -173,8 +173,9 @@ describe('clients that never read', () => {
     const elapsed = Date.now() - started;
     expect(fresh.status).toBe(200);
     expect(JSON.parse(fresh.text)).toEqual({ ok: true });
-    // At worst it waits for non-readers to be cut (an idle period, sampled every quarter).
-    expect(elapsed).toBeLessThan(2 * TIMEOUT_MS);
+    // At worst it waits for a non-reader to be cut (an idle period, sampled every quarter), then
+    // its own round trip: well under its wait's bound plus the headers timeout.
+    expect(elapsed).toBeLessThan(3 * TIMEOUT_MS);
 
     // The last non-readers got a connection once the first were cut, or 503 when none came within their wait.
     const statuses = await within(Promise.all(stalled.map((c) => c.status)), 5_000, 'the last downloads');

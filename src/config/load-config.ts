@@ -29,7 +29,10 @@ export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: str
   if (Array.isArray(value)) return value.map((item, i) => interpolateEnv(item, env, `${path}/${i}`, faults));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = interpolateEnv(item, env, `${path}/${key}`, faults);
+    // defineProperty: a `__proto__` key from YAML stays a key (and the schema refuses it), never a prototype.
+    for (const [key, item] of Object.entries(value)) {
+      Object.defineProperty(out, key, { value: interpolateEnv(item, env, `${path}/${key}`, faults), enumerable: true, writable: true, configurable: true });
+    }
     return out;
   }
   return value;

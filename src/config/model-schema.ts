@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { cacheSettingsSchema } from './cache-schema.js';
 import { guardrailSettingsSchema } from './guardrails-schema.js';
-import { GROUP_NAME_PATTERN, MODEL_NAME_MAX } from './names.js';
+import { GROUP_NAME_PATTERN, MODEL_NAME_MAX, NOT_RESERVED } from './names.js';
 import { closed, StringEnum } from './schema-builders.js';
 
 /** USD per 1M tokens. */
@@ -47,7 +47,7 @@ export const deploymentSchema = Type.Object(
 export const modelGroupSchema = Type.Object(
   {
     /** What clients send as `model`: a model name they can send, without `/` (that is `<provider>/<model>`). */
-    name: Type.String({ minLength: 1, maxLength: MODEL_NAME_MAX, pattern: GROUP_NAME_PATTERN }),
+    name: Type.String({ minLength: 1, maxLength: MODEL_NAME_MAX, pattern: GROUP_NAME_PATTERN, ...NOT_RESERVED }),
     strategy: StringEnum(STRATEGIES, { default: 'weighted' }),
     /** Further attempts after the first, on 429/5xx/timeout/connect errors. */
     retries: Type.Integer({ minimum: 0, maximum: 10, default: 2 }),

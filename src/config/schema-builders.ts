@@ -4,7 +4,7 @@
  * JSON Schema: Ajv compiles it, `Static<typeof X>` types it.
  */
 import { Type, type SchemaOptions, type Static, type TLiteral, type TObject, type TProperties, type TSchema, type TUnion, type TUnsafe } from '@sinclair/typebox';
-import { MODEL_NAME_MAX, MODEL_NAME_PATTERN, namePattern } from './names.js';
+import { MODEL_NAME_MAX, MODEL_NAME_PATTERN, NOT_RESERVED, NOT_RESERVED_AHEAD } from './names.js';
 
 /**
  * Annotation: the fault reported for this value, in place of Ajv's message, whatever rule it
@@ -30,15 +30,16 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
  * merged and looked up by key (providers by name, headers).
  */
 export function StringMap<T extends TSchema>(value: T, options: SchemaOptions = {}) {
-  return Type.Record(Type.String(), value, { ...options, additionalProperties: false, propertyNames: { pattern: namePattern() } });
+  return Type.Record(Type.String(), value, { ...options, additionalProperties: false, propertyNames: { pattern: `^${NOT_RESERVED_AHEAD}` } });
 }
 
 /**
- * A model name as clients send it (src/config/names.ts). `maxLength` is checked before `pattern`,
- * so a huge name is refused on its length without a regex pass over it.
+ * A model name as clients send it (src/config/names.ts). Ajv checks `maxLength` before
+ * `pattern`, so a huge name is refused on its length without a regex pass over it (the
+ * reserved-name check before both reads only its first characters).
  */
 export function ModelName(options: SchemaOptions = {}) {
-  return Type.String({ ...options, minLength: 1, maxLength: MODEL_NAME_MAX, pattern: MODEL_NAME_PATTERN });
+  return Type.String({ ...options, minLength: 1, maxLength: MODEL_NAME_MAX, pattern: MODEL_NAME_PATTERN, ...NOT_RESERVED });
 }
 
 /** Every variant closes its properties and names itself with a literal `tag`. */

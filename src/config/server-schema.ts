@@ -4,7 +4,8 @@ import { closed, StringEnum } from './schema-builders.js';
 
 export const serverSchema = Type.Object(
   {
-    host: Type.String({ default: '0.0.0.0' }),
+    /** Loopback unless set: a gateway that spends provider keys is not exposed by accident. */
+    host: Type.String({ default: '127.0.0.1' }),
     /** `PORT` in the environment overrides it. */
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8787 }),
     /** Request body limit, MB. */

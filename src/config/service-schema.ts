@@ -1,6 +1,6 @@
 /** `services:`: REST services proxied under a path prefix, balanced over their targets. */
 import { Type } from '@sinclair/typebox';
-import { namePattern } from './names.js';
+import { NOT_RESERVED } from './names.js';
 import { closed, StringEnum, StringMap } from './schema-builders.js';
 
 export const serviceMethodSchema = StringEnum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'QUERY']);
@@ -48,7 +48,7 @@ export const serviceTargetSchema = Type.Object(
 export const serviceSchema = Type.Object(
   {
     /** The ledger route is `service:<name>`; subscriptions and permissions name it too. */
-    name: Type.String({ minLength: 1, maxLength: 256, pattern: namePattern() }),
+    name: Type.String({ minLength: 1, maxLength: 256, ...NOT_RESERVED }),
     prefix: Type.String({ pattern: '^/' }),
     /** Drop the prefix before forwarding; ignored when `rewrite` is set. */
     strip_prefix: Type.Boolean({ default: true }),

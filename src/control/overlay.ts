@@ -64,7 +64,8 @@ function mergeList(seed: unknown, changes: Map<string, OverlayEntry>): unknown[]
 function mergeMap(seed: unknown, changes: Map<string, OverlayEntry>): Loose {
   const out: Loose = { ...(isRecord(seed) ? seed : {}) };
   for (const [name, entry] of changes) {
-    if (entry) out[name] = entry;
+    // A stored entry named `__proto__` must not become the map's prototype; the schema refuses the name.
+    if (entry) Object.defineProperty(out, name, { value: entry, enumerable: true, writable: true, configurable: true });
     else delete out[name];
   }
   return out;

@@ -1,11 +1,11 @@
-import { namePattern } from '../config/names.js';
+import { isReservedName } from '../config/names.js';
 
 /**
- * A tag: up to 64 letters, digits and `._:/@+=-`, never a reserved name. Tags go into every
- * record and the ledger's log as they are, so nothing a log line, a CSV export or a query
+ * A tag: up to 64 ASCII letters, digits and `._:/@+=-`, never a reserved name. Tags go into
+ * every record and the ledger's log as they are, so nothing a log line, a CSV export or a query
  * string gives meaning to (spaces, quotes, control characters) is kept.
  */
-const TAG = new RegExp(namePattern('[A-Za-z0-9._:/@+=-]{1,64}'));
+const TAG = /^[A-Za-z0-9._:/@+=-]{1,64}$/;
 
 /**
  * Parses the `x-gateway-tags` header (comma-separated) into the ledger's tags: trimmed, at most
@@ -18,6 +18,6 @@ export function parseTags(header: string | string[] | undefined): string[] {
   return text
     .split(',')
     .map((tag) => tag.trim())
-    .filter((tag) => TAG.test(tag))
+    .filter((tag) => TAG.test(tag) && !isReservedName(tag))
     .slice(0, 16);
 }

@@ -27,6 +27,7 @@ function bytesFlushed(socket: Socket): number {
  */
 export function watchWriteProgress(res: ServerResponse, idleMs: number, now: () => number = Date.now): () => void {
   const socket = res.socket;
+  // No socket yet: a response queued behind another on a pipelined connection. Rare enough to leave.
   if (!socket || res.destroyed) return () => undefined;
   let flushed = bytesFlushed(socket);
   let movedAt = now();

@@ -1,10 +1,9 @@
 /** JSON Schema of a prompt file; Ajv fills the defaults (version 1, text output, no approval). */
 import { cacheSettingsSchema } from '../config/cache-schema.js';
-import { MODEL_NAME_MAX, MODEL_NAME_PATTERN, namePattern } from '../config/names.js';
+import { MODEL_NAME_MAX, MODEL_NAME_PATTERN, NOT_RESERVED } from '../config/names.js';
 import { guardrailSettingsSchema } from '../guardrails/guardrail-settings.js';
 
-/** A prompt's name: its ledger route is `prompt:<name>`; keys, teams and subscriptions name it too. */
-export const PROMPT_NAME = namePattern('[A-Za-z0-9][A-Za-z0-9_.-]{0,63}');
+export const PROMPT_NAME = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 // Relative to /prompts/ or under it; no `@` (it introduces a version) and no `..` steps.
 export const PROMPT_PATH = '^(?!.*\\.\\.)(/prompts/)?[A-Za-z0-9][A-Za-z0-9_.~-]*(/[A-Za-z0-9][A-Za-z0-9_.~-]*)*$';
 
@@ -28,7 +27,8 @@ export const promptFileSchema = {
   additionalProperties: false,
   required: ['name', 'model', 'messages'],
   properties: {
-    name: { type: 'string', pattern: PROMPT_NAME },
+    /** Its ledger route is `prompt:<name>`; keys, teams and subscriptions name it too. */
+    name: { type: 'string', pattern: PROMPT_NAME, ...NOT_RESERVED },
     version: { type: 'integer', minimum: 1, default: 1 },
     description: { type: 'string', maxLength: 2000 },
     path: { type: 'string', maxLength: 200, pattern: PROMPT_PATH },

@@ -7,9 +7,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { recordAudit } from '../access/admin-input.js';
 import { AUDIT_CAPACITY } from '../access/access-store.js';
+import { NOT_RESERVED } from '../config/names.js';
 import type { ControlPlane } from '../control/control-plane.js';
 import { maskAuditEntry } from '../control/mask-secrets.js';
-import { namePattern } from '../config/names.js';
 import { SECTIONS, type Section } from '../control/overlay.js';
 import { GatewayError } from '../core/errors.js';
 import { isRecord } from '../core/is-record.js';
@@ -25,7 +25,7 @@ const DEFAULT_LIMIT = 100;
 const entryParams = {
   type: 'object',
   required: ['name'],
-  properties: { name: { type: 'string', minLength: 1, maxLength: 256, pattern: namePattern() } },
+  properties: { name: { type: 'string', minLength: 1, maxLength: 256, ...NOT_RESERVED } },
 } as const;
 
 function flag(request: FastifyRequest, name: string): boolean {

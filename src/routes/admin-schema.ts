@@ -7,7 +7,7 @@
 import { Type, type Static, type TUnsafe } from '@sinclair/typebox';
 import { policyProperties } from '../access/admin-input.js';
 import type { Policy, SubscriptionStatus } from '../access/types.js';
-import { namePattern } from '../config/names.js';
+import { NOT_RESERVED, NOT_RESERVED_AHEAD } from '../config/names.js';
 import { StringEnum } from '../config/schema-builders.js';
 import { Nullable } from './body-schema-builders.js';
 
@@ -31,15 +31,18 @@ const policyFields = {
   budget_period: Type.Optional(policyField('budget_period')),
 };
 
-/** A team id: a slug, as the ledger and reports show it. */
-export const TEAM_ID = namePattern('[a-z0-9][a-z0-9_-]{0,63}');
+/**
+ * A team id: a slug, as the ledger and reports show it. The reserved names are refused inside
+ * the pattern: the route also tests an id it derives from a team's name with it (`Constructor`).
+ */
+export const TEAM_ID = `^${NOT_RESERVED_AHEAD}[a-z0-9][a-z0-9_-]{0,63}$`;
 
 /**
  * A name an admin gives (a team's or a key's display name) or uses to point at a team, prompt or
  * service: free text, but never a reserved name (src/config/names.ts), as it may key a map.
  */
 function AdminName(maxLength: number) {
-  return Type.String({ minLength: 1, maxLength, pattern: namePattern() });
+  return Type.String({ minLength: 1, maxLength, ...NOT_RESERVED });
 }
 
 const teamName = AdminName(128);
@@ -65,7 +68,7 @@ export type CreateKeyBody = Static<typeof createKeyBody>;
 export const updateKeyBody = Type.Partial(createKeyBody);
 export type UpdateKeyBody = Static<typeof updateKeyBody>;
 
-export const listKeysQuery = Type.Object({ team: Type.Optional(Type.String({ maxLength: 128, pattern: namePattern() })) });
+export const listKeysQuery = Type.Object({ team: Type.Optional(Type.String({ maxLength: 128, ...NOT_RESERVED })) });
 
 /** Exactly one of `prompt` and `service`: checked by the route, which words the fault. */
 export const createSubscriptionBody = Type.Object({
@@ -76,7 +79,7 @@ export const createSubscriptionBody = Type.Object({
 export type CreateSubscriptionBody = Static<typeof createSubscriptionBody>;
 
 export const listSubscriptionsQuery = Type.Object({
-  team: Type.Optional(Type.String({ maxLength: 128, pattern: namePattern() })),
+  team: Type.Optional(Type.String({ maxLength: 128, ...NOT_RESERVED })),
   status: Type.Optional(StringEnum(['pending', 'approved', 'revoked'])),
 });
 

@@ -16,7 +16,8 @@ export function registerModels(app: FastifyInstance, registryOf: () => ModelRegi
     for (const group of registry.listGroups()) {
       for (const d of group.deployments) {
         const id = `${d.provider}/${d.model}`;
-        if (seen.has(id)) continue;
+        // Listed only where the provider lets clients name its models directly.
+        if (seen.has(id) || !registry.allowsDirect(d.provider, d.model)) continue;
         seen.add(id);
         data.push({ id, object: 'model', created, owned_by: d.provider });
       }
