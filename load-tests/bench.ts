@@ -1,11 +1,14 @@
 /**
  * `npm run bench`: the gateway against a direct call to the same fake upstream, in one run.
  *
- * It starts a fake OpenAI-compatible upstream and gateway instances as child processes on
- * 127.0.0.1, drives them with autocannon from this process, and prints requests/s, p50/p99,
- * the overhead against direct, and the gateway's CPU time per request (from /proc, because on
- * a 2-core box the load generator and the upstream compete with the gateway, so requests/s
- * alone misleads) and peak RSS.
+ * It starts a fake OpenAI-compatible upstream, gateway instances and the floor (a bare Fastify +
+ * `@fastify/reply-from` pass-through of the same upstream, load-tests/floor-proxy.ts) as child
+ * processes on 127.0.0.1, drives them with autocannon from this process, and prints requests/s,
+ * p50/p99, the overhead against direct, and each proxy's CPU time per request (from /proc,
+ * because on a 2-core box the load generator and the upstream compete with the gateway, so
+ * requests/s alone misleads); then the gateway's CPU per request as ratios to the floor (and of
+ * its Redis and keys/limits/budget instances to its plain one) against their targets, and idle
+ * and peak RSS of the gateway and the floor.
  *
  * Flags: --duration <s> per scenario (default 8), --connections <n> (default 10),
  * --only <name,...>, --json <file>, --soak <s> (one long plain-chat run reporting RSS drift).
@@ -20,8 +23,8 @@ import { findNginx, startNginx, type RunningNginx } from './nginx.js';
 
 interface Scenario {
   name: string;
-  /** Which process answers: the direct upstream or a gateway instance. */
-  target: 'direct' | 'nginx' | GatewayName;
+  /** Which process answers: the direct upstream, nginx, the floor proxy or a gateway instance. */
+  target: 'direct' | 'nginx' | 'floor' | GatewayName;
   method: 'GET' | 'POST';
   path: string;
   body?: unknown;
@@ -168,16 +171,24 @@ function run(url: string, scenario: Scenario, seconds: number): Promise<autocann
   });
 }
 
+/** A bare Fastify + reply-from pass-through of the upstream: what any Node proxy costs at least. */
+async function startFloor(upstream: string): Promise<{ child: ChildProcess; url: string }> {
+  const { child, match } = await startChild(['dist/load-tests/floor-proxy.js', upstream], {}, /floor listening at (http:\/\/127\.0\.0\.1:\d+)/);
+  return { child, url: match[1]! };
+}
+
 const chatBody = { model: 'bench', messages: [{ role: 'user', content: 'Say something about foxes.' }] };
 const directChat = { ...chatBody, model: 'bench-model' };
 /** Deterministic, so cacheable; `cache-control: no-cache` makes every call a miss that refreshes the entry. */
 const cachedChat = { ...chatBody, model: 'bench-cached', temperature: 0 };
 
-function scenarios(key: string | undefined, hasNginx: boolean): Scenario[] {
+function scenarios(key: string | undefined, hasNginx: boolean, hasFloor: boolean): Scenario[] {
   const list: Scenario[] = [
     { name: 'direct plain', target: 'direct', method: 'POST', path: '/v1/chat/completions', body: directChat },
+    { name: 'floor plain', target: 'floor', method: 'POST', path: '/v1/chat/completions', body: directChat, baseline: 'direct plain' },
     { name: 'gateway plain', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: chatBody, baseline: 'direct plain' },
     { name: 'direct stream', target: 'direct', method: 'POST', path: '/v1/chat/completions', body: { ...directChat, stream: true } },
+    { name: 'floor stream', target: 'floor', method: 'POST', path: '/v1/chat/completions', body: { ...directChat, stream: true }, baseline: 'direct stream' },
     { name: 'gateway stream', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, stream: true }, baseline: 'direct stream' },
     { name: 'gateway 3 deployments', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, model: 'bench-3' }, baseline: 'direct plain' },
     { name: 'gateway prompt API', target: 'gateway', method: 'POST', path: '/prompts/bench-echo', body: { text: 'Say something about foxes.' }, baseline: 'direct plain' },
@@ -186,6 +197,7 @@ function scenarios(key: string | undefined, hasNginx: boolean): Scenario[] {
     { name: 'gateway cache hit', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: cachedChat, baseline: 'direct plain' },
     { name: 'gateway redis cache hit', target: 'gateway-redis', method: 'POST', path: '/v1/chat/completions', body: cachedChat, baseline: 'direct plain' },
     { name: 'direct rest', target: 'direct', method: 'GET', path: '/42' },
+    { name: 'floor rest', target: 'floor', method: 'GET', path: '/42', baseline: 'direct rest' },
     { name: 'gateway rest', target: 'gateway', method: 'GET', path: '/api/users/42', baseline: 'direct rest' },
   ];
   if (hasNginx) list.push({ name: 'nginx rest', target: 'nginx', method: 'GET', path: '/42', baseline: 'direct rest' });
@@ -201,10 +213,52 @@ function scenarios(key: string | undefined, hasNginx: boolean): Scenario[] {
     });
   }
   const only = args.only?.split(',').map((s) => s.trim());
-  return only ? list.filter((s) => only.some((o) => s.name.includes(o))) : list;
+  const available = list.filter((s) => hasFloor || s.target !== 'floor');
+  return only ? available.filter((s) => only.some((o) => s.name.includes(o))) : available;
 }
 
-function printTable(results: Result[], peakRss: Record<string, number>): void {
+interface Ratio {
+  name: string;
+  /** CPU µs per request of `of` ÷ that of `over`. */
+  of: string;
+  over: string;
+  /** The ratio the gateway aims to stay under; undefined: shown for information. */
+  target?: number;
+  value?: number;
+}
+
+/** The ratios the gateway is held to, on CPU µs per request (the column that does not depend on who else uses the cores). */
+const RATIOS: Ratio[] = [
+  { name: 'gateway plain ÷ floor plain', of: 'gateway plain', over: 'floor plain', target: 1.5 },
+  { name: 'gateway stream ÷ floor stream', of: 'gateway stream', over: 'floor stream', target: 2 },
+  { name: 'Redis ledger ÷ gateway plain', of: 'gateway redis ledger', over: 'gateway plain', target: 1.1 },
+  { name: 'keys+limits+budget ÷ gateway plain', of: 'gateway redis+keys+limits+budget', over: 'gateway plain', target: 1.15 },
+  { name: 'gateway REST ÷ floor rest', of: 'gateway rest', over: 'floor rest', target: 1.1 },
+  { name: 'cache hit ÷ floor plain', of: 'gateway cache hit', over: 'floor plain' },
+  { name: 'Redis cache hit ÷ floor plain', of: 'gateway redis cache hit', over: 'floor plain' },
+];
+
+function ratios(results: Result[]): Ratio[] {
+  const cpu = (name: string) => results.find((r) => r.name === name)?.cpuUsPerRequest;
+  return RATIOS.map((ratio) => {
+    const of = cpu(ratio.of);
+    const over = cpu(ratio.over);
+    return of !== undefined && over !== undefined && over > 0 ? { ...ratio, value: of / over } : { ...ratio };
+  });
+}
+
+function printRatios(list: Ratio[]): void {
+  const width = Math.max(...list.map((r) => r.name.length));
+  console.log('\ngateway CPU µs/req as a ratio (target: what the gateway aims to stay under):');
+  for (const r of list) {
+    const value = r.value === undefined ? 'n/a (scenario skipped)' : `${r.value.toFixed(2)}×`;
+    const target = r.target === undefined ? '' : `target ≤ ${r.target}×`;
+    const verdict = r.value === undefined || r.target === undefined ? '' : r.value <= r.target ? '✓' : '✗ over';
+    console.log(`  ${r.name.padEnd(width)}  ${value.padStart(6)}  ${target.padEnd(14)} ${verdict}`.trimEnd());
+  }
+}
+
+function printTable(results: Result[], idleRss: Record<string, number>, peakRss: Record<string, number>): void {
   const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'errors', 'CPU µs/req', 'req/s ÷ base', '+mean ms'];
   const rows = results.map((r) => [
     r.name,
@@ -225,7 +279,9 @@ function printTable(results: Result[], peakRss: Record<string, number>): void {
   const rest = results.find((r) => r.name === 'gateway rest');
   const viaNginx = results.find((r) => r.name === 'nginx rest');
   if (rest && viaNginx) console.log(`\nREST routing, gateway/nginx: ${(rest.rps / viaNginx.rps).toFixed(2)} of nginx's req/s`);
-  console.log(`\npeak RSS: ${Object.entries(peakRss).map(([k, v]) => `${k} ${(v / 1024).toFixed(0)} MB`).join(', ')}`);
+  printRatios(ratios(results));
+  const mb = (kb: number | undefined) => (kb === undefined ? '?' : (kb / 1024).toFixed(0));
+  console.log(`\nRSS, idle (after start, before load) → peak, MB: ${Object.keys(peakRss).map((k) => `${k} ${mb(idleRss[k])} → ${mb(peakRss[k])}`).join(', ')}`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${connections} connections, ${duration} s per scenario`);
 }
 
@@ -244,7 +300,14 @@ async function main(): Promise<void> {
     children.push(gateways.gateway.child);
     let key: string | undefined;
     let nginx: RunningNginx | undefined;
+    let floor: { child: ChildProcess; url: string } | undefined;
     if (!args.soak) {
+      try {
+        floor = await startFloor(upstreamUrl);
+        children.push(floor.child);
+      } catch (err) {
+        console.log(`(floor skipped: ${(err as Error).message.split('\n')[0]})`);
+      }
       for (const name of ['gateway-redis', 'gateway-keys'] as const) {
         try {
           gateways[name] = await startGateway(name, upstreamUrl, dir);
@@ -289,15 +352,24 @@ async function main(): Promise<void> {
     const urls: Record<string, string> = { direct: upstreamUrl };
     if (nginx) urls.nginx = nginx.url;
     for (const [name, gw] of Object.entries(gateways)) urls[name] = gw.url;
+    /** The processes whose CPU and memory are measured: the gateway instances and the floor. */
+    const measured: Record<string, { child: ChildProcess; url: string }> = { ...gateways };
+    if (floor) {
+      urls.floor = floor.url;
+      measured.floor = floor;
+    }
+    const idleRss: Record<string, number> = {};
+    for (const [name, proc] of Object.entries(measured)) idleRss[name] = rssKb(proc.child.pid!, 'VmRSS');
     // Warm the JIT so the first scenario is not measured cold.
-    for (const [name, gw] of Object.entries(gateways)) {
+    for (const [name, proc] of Object.entries(measured)) {
       const headers = name === 'gateway-keys' && key ? { authorization: `Bearer ${key}` } : undefined;
-      await run(gw.url, { name: 'warm-up', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: chatBody, headers }, 2);
+      const body = name === 'floor' ? directChat : chatBody;
+      await run(proc.url, { name: 'warm-up', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body, headers }, 2);
     }
 
     const results: Result[] = [];
-    for (const scenario of scenarios(key, nginx !== undefined)) {
-      const gw = scenario.target === 'direct' || scenario.target === 'nginx' ? undefined : gateways[scenario.target];
+    for (const scenario of scenarios(key, nginx !== undefined, floor !== undefined)) {
+      const gw = scenario.target === 'direct' || scenario.target === 'nginx' ? undefined : measured[scenario.target];
       const before = gw ? cpuTicks(gw.child.pid!) : 0;
       const result = await run(urls[scenario.target]!, scenario, duration);
       const after = gw ? cpuTicks(gw.child.pid!) : 0;
@@ -322,9 +394,12 @@ async function main(): Promise<void> {
       console.error(`  ${scenario.name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms`);
     }
     const peakRss: Record<string, number> = {};
-    for (const [name, gw] of Object.entries(gateways)) peakRss[name] = rssKb(gw.child.pid!, 'VmHWM');
-    printTable(results, peakRss);
-    if (args.json) writeFileSync(args.json, JSON.stringify({ connections, duration, results, peakRssKb: peakRss }, null, 2));
+    for (const [name, proc] of Object.entries(measured)) peakRss[name] = rssKb(proc.child.pid!, 'VmHWM');
+    printTable(results, idleRss, peakRss);
+    if (args.json) {
+      const ratioValues = ratios(results).map(({ name, target, value }) => ({ name, target: target ?? null, value: value ?? null }));
+      writeFileSync(args.json, JSON.stringify({ connections, duration, results, ratios: ratioValues, idleRssKb: idleRss, peakRssKb: peakRss }, null, 2));
+    }
   } finally {
     for (const child of children) child.kill('SIGKILL');
     await nginxStop?.();

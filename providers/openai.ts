@@ -1,9 +1,11 @@
 /**
- * OpenAI and every OpenAI-compatible server (Mistral, Groq, Together, vLLM, Ollama…) through
- * the official `openai` SDK with a configurable base URL. The canonical request already is
- * the OpenAI shape, so the request mapping only pins the model and asks for stream usage.
+ * OpenAI and every OpenAI-compatible server (Mistral, Groq, Together, vLLM, Ollama…), spoken
+ * directly over undici by the shared wire client: `POST {base}/chat/completions` (JSON or SSE)
+ * and `POST {base}/embeddings`. The canonical request already is the OpenAI shape, so the
+ * request mapping only pins the model and asks for stream usage. The `openai` SDK is never
+ * loaded here: its published types describe the wire (`import type`).
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ProviderAdapter } from '../src/core/adapter.js';
 import type {
   ChatChunk,
@@ -17,8 +19,8 @@ import type {
   Usage,
 } from '../src/core/types.js';
 import type { ProviderConfigOf } from '../src/config/types.js';
-import { createUndiciFetch, refusalOf } from './http-transport.js';
 import { protocolError } from '../src/core/upstream-error.js';
+import { createWireClient } from './shared/wire-client.js';
 import { fromHttpFacts, settleAdapterError } from './upstream-errors.js';
 
 // ---- wire types (the parts we read) ----
@@ -29,6 +31,24 @@ interface WireUsage {
 }
 
 type WireChatBody = Record<string, unknown> & { model: string; messages: unknown[] };
+
+/** A stream frame: a chunk, or the `{"error":…}` a provider sends when it fails after the 200. */
+type WireStreamFrame = OpenAI.Chat.Completions.ChatCompletionChunk & { error?: unknown };
+
+/** An embeddings answer as asked for here: base64 (little-endian float32) vectors, or floats from servers that ignore the format. */
+interface WireEmbeddings {
+  model: string;
+  data: Array<{ index: number; embedding: string | number[] }>;
+  usage?: { prompt_tokens: number } | null;
+}
+
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+/**
+ * Sent as the key when none is configured, as the `openai` SDK path did: OpenAI-compatible servers
+ * that take no key ignore it, and clients of this gateway have always seen it upstream.
+ */
+const NO_KEY = 'no-key';
 
 // ---- request ----
 /** Copies the canonical request; a stream always asks for usage so the ledger gets real numbers. */
@@ -124,93 +144,100 @@ export function mapOpenAIChunk(chunk: OpenAI.Chat.Completions.ChatCompletionChun
   if (usage) out.push({ type: 'usage', usage });
 }
 
-// ---- errors ----
-function toGatewayError(provider: string, err: unknown, signal: AbortSignal): unknown {
-  // The transport refused to send it (its pool is full): the SDK wrapped that as a connection error.
-  const refusal = signal.aborted ? undefined : refusalOf(err);
-  if (refusal) return refusal;
-  if (!signal.aborted && err instanceof OpenAI.APIError) {
-    if (typeof err.status === 'number') {
-      return fromHttpFacts(provider, { status: err.status, body: err.error, retryAfter: err.headers?.get('retry-after') }, err);
-    }
-    // A `data: {"error":…}` frame after the 200: the provider failed mid-answer (connection errors carry no body).
-    if (err.error && typeof err.error === 'object') return fromHttpFacts(provider, { status: 502, body: err.error }, err);
+/** One `data:` payload of a stream, parsed once; an in-stream error is the provider failing mid-answer. */
+function parseStreamFrame(provider: string, data: string): WireStreamFrame {
+  let frame: unknown;
+  try {
+    frame = JSON.parse(data);
+  } catch (err) {
+    throw protocolError(provider, `${provider} sent a stream event the gateway could not read`, err, data.slice(0, 2000));
   }
-  return settleAdapterError(provider, err, signal);
+  if (frame === null || typeof frame !== 'object') {
+    throw protocolError(provider, `${provider} sent a stream event that is not a chat.completion.chunk`, undefined, data.slice(0, 2000));
+  }
+  const error = (frame as { error?: unknown }).error;
+  // Status 502, as the SDK path reported it: the provider failed after its 200.
+  if (error) throw fromHttpFacts(provider, { status: 502, body: error }, undefined);
+  return frame as WireStreamFrame;
+}
+
+// ---- embeddings ----
+/** A base64 vector of little-endian float32 values, as `encoding_format: "base64"` answers (the SDK's decoding). */
+function decodeFloat32LE(provider: string, base64: string): number[] {
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.length % 4 !== 0) throw protocolError(provider, `${provider} sent an embedding that is not float32`, undefined, base64.slice(0, 200));
+  const vector = new Array<number>(bytes.length / 4);
+  for (let i = 0; i < vector.length; i++) vector[i] = bytes.readFloatLE(i * 4);
+  return vector;
+}
+
+function vectorOf(provider: string, embedding: unknown): number[] {
+  if (typeof embedding === 'string') return decodeFloat32LE(provider, embedding);
+  if (Array.isArray(embedding)) return embedding as number[];
+  throw protocolError(provider, `${provider} sent an embedding the gateway could not read`, undefined, embedding);
 }
 
 // ---- adapter ----
 export function createOpenAIAdapter(name: string, config: ProviderConfigOf<'openai' | 'openai-compatible'>, kind: ProviderKind = 'openai'): ProviderAdapter {
-  const transport = createUndiciFetch({ connections: config.connections, provider: name });
-  const client = new OpenAI({
-    fetch: transport.fetch,
-    // OpenAI-compatible servers often need no key; the SDK insists on one.
-    apiKey: config.api_key || 'no-key',
-    baseURL: config.base_url || undefined,
-    defaultHeaders: config.headers,
-    maxRetries: 0, // the gateway's balancer owns retries
-    timeout: 10 * 60 * 1000, // per-attempt timeouts come from the gateway's abort signal
-  });
+  const wire = createWireClient({ provider: name, connections: config.connections });
+  const base = (config.base_url || OPENAI_BASE_URL).replace(/\/+$/, '');
+  const chatUrl = `${base}/chat/completions`;
+  const embeddingsUrl = `${base}/embeddings`;
+  // Built once per adapter; names lowercased so a configured `Authorization` replaces the key's, never doubles it.
+  const headers: Record<string, string> = { authorization: `Bearer ${config.api_key || NO_KEY}` };
+  for (const key in config.headers) headers[key.toLowerCase()] = config.headers[key]!;
+  headers['content-type'] = 'application/json';
 
   return {
     kind,
     name,
-    close: transport.close,
+    close: () => wire.close(),
     async chat(req, signal) {
       try {
-        const res = await client.chat.completions.create(
-          toOpenAIRequest(req, false) as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
-          { signal },
-        );
-        return fromOpenAIResponse(res, name);
+        const res = await wire.postJson({ url: chatUrl, headers, body: JSON.stringify(toOpenAIRequest(req, false)), signal });
+        return fromOpenAIResponse(res as OpenAI.Chat.Completions.ChatCompletion, name);
       } catch (err) {
-        throw toGatewayError(name, err, signal);
+        throw settleAdapterError(name, err, signal);
       }
     },
     async *stream(req, signal) {
-      let stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>;
-      try {
-        stream = await client.chat.completions.create(
-          toOpenAIRequest(req, true) as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming,
-          { signal },
-        );
-      } catch (err) {
-        throw toGatewayError(name, err, signal);
-      }
       const out: ChatChunk[] = [];
       let sawMeta = false;
+      let done = false;
       try {
-        for await (const chunk of stream) {
+        for await (const { data } of wire.postSse({ url: chatUrl, headers, body: JSON.stringify(toOpenAIRequest(req, true)), signal })) {
+          // After [DONE] the rest of the body is read and ignored (as the SDK did), so the connection goes back to the pool.
+          if (done || data.length === 0) continue;
+          if (data === '[DONE]') {
+            done = true;
+            continue;
+          }
+          const chunk = parseStreamFrame(name, data);
           if (!sawMeta && chunk.id) {
             sawMeta = true;
             yield { type: 'meta', id: chunk.id, model: chunk.model };
           }
           mapOpenAIChunk(chunk, out);
-          for (const item of out) yield item;
+          for (let i = 0; i < out.length; i++) yield out[i]!;
           out.length = 0;
         }
-        // The SDK ends a stream quietly when its signal aborts; a timeout or a departed client
-        // must not look like a clean finish (which would send [DONE]).
-        if (signal.aborted) throw signal.reason;
       } catch (err) {
-        throw toGatewayError(name, err, signal);
+        throw settleAdapterError(name, err, signal);
       }
     },
     async embed(req: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResponse> {
       try {
-        // Without encoding_format the SDK asks for base64 and decodes it to floats for us.
-        const res = await client.embeddings.create(
-          { model: req.model, input: req.input, dimensions: req.dimensions, user: req.user },
-          { signal },
-        );
+        // base64 as the SDK asked for it (fewer bytes than decimal floats), decoded to the same float32 values.
+        const body = JSON.stringify({ model: req.model, input: req.input, dimensions: req.dimensions, user: req.user, encoding_format: 'base64' });
+        const res = (await wire.postJson({ url: embeddingsUrl, headers, body, signal })) as WireEmbeddings | null;
         if (!Array.isArray(res?.data)) throw protocolError(name, `${name} answered 200 without embeddings`, undefined, res);
         return {
           model: res.model,
-          embeddings: res.data.slice().sort((a, b) => a.index - b.index).map((d) => d.embedding),
+          embeddings: res.data.slice().sort((a, b) => a.index - b.index).map((d) => vectorOf(name, d.embedding)),
           usage: res.usage ? { promptTokens: res.usage.prompt_tokens } : undefined,
         };
       } catch (err) {
-        throw toGatewayError(name, err, signal);
+        throw settleAdapterError(name, err, signal);
       }
     },
   };

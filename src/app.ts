@@ -28,6 +28,7 @@ import type { AccessControl } from './access/access-control.js';
 import { createAccess, registerAccess } from './access/register-access.js';
 import { registerAdminAudit } from './routes/admin-audit.js';
 import { registerAdminModels } from './routes/admin-models.js';
+import { registerAdminProviders } from './routes/admin-providers.js';
 import { registerUi } from './routes/ui.js';
 import { registerAdminKeys } from './routes/admin-keys.js';
 import { registerAdminSubscriptions } from './routes/admin-subscriptions.js';
@@ -192,6 +193,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   registerAdminSubscriptions(app);
   registerAdminAudit(app);
   registerAdminModels(app);
+  registerAdminProviders(app);
   registerUi(app);
   registerAdminConfig(app, control);
   await registerServices(app, () => configState.current.services);

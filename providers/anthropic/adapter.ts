@@ -1,57 +1,79 @@
 /**
- * Anthropic's Messages API through `@anthropic-ai/sdk` 1.x, which speaks API version
- * 2026-10-21. The SDK stays in this file and errors.ts: the mapping modules speak the wire
- * format, and the adapter casts at the SDK boundary. https://docs.anthropic.com/en/api/messages
+ * Anthropic's Messages API spoken directly over the shared wire client (undici, one pool per
+ * provider): no SDK on the hot path. The request and headers are what `@anthropic-ai/sdk` 1.x
+ * sends, so the API sees the same calls. https://docs.anthropic.com/en/api/messages
  */
-import Anthropic from '@anthropic-ai/sdk';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { AnthropicProviderConfig } from '../../src/config/types.js';
-import { createUndiciFetch, refusalOf } from '../http-transport.js';
-import { settleAnthropicError } from './errors.js';
+import { protocolError } from '../../src/core/upstream-error.js';
+import { createWireClient } from '../shared/wire-client.js';
+import { settleAdapterError } from '../upstream-errors.js';
 import { fromAnthropicResponse } from './from-response.js';
-import { mapAnthropicStream } from './map-stream.js';
+import { anthropicStreamEvents, mapAnthropicStream } from './map-stream.js';
 import { toAnthropicRequest } from './to-request.js';
 import { anthropicWarnings } from './warnings.js';
-import type { AnthropicMessage, AnthropicStreamEvent } from './wire-types.js';
+import type { AnthropicMessage } from './wire-types.js';
+
+/**
+ * The API version `@anthropic-ai/sdk` 1.12 sends (`anthropic-version` in its client's
+ * `buildHeaders`). The request mapping follows it: it leaves out the sampling fields this
+ * version rejects. Change the two together.
+ */
+export const ANTHROPIC_VERSION = '2026-10-21';
+
+export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+
+/** The headers of every call, built once; configured headers win, names case-insensitive, as the SDK's `defaultHeaders` did. */
+function headersFor(config: AnthropicProviderConfig, accept: string): Record<string, string> {
+  const headers: Record<string, string> = {
+    accept,
+    'anthropic-version': ANTHROPIC_VERSION,
+    // The SDK 1.x sends an API key as a bearer token, not as `x-api-key`.
+    authorization: `Bearer ${config.api_key ?? ''}`,
+  };
+  for (const [name, value] of Object.entries(config.headers ?? {})) headers[name.toLowerCase()] = value;
+  headers['content-type'] = 'application/json';
+  return headers;
+}
+
+/**
+ * The last word on an error in a call. The wire client settles its own failures (statuses,
+ * network, gateway_busy); a TypeError left here came from mapping an answer that does not have
+ * the documented shape (a null content block, a message_start without its message): the
+ * upstream's failure, not an unreachable upstream.
+ */
+function settle(provider: string, err: unknown, signal: AbortSignal): unknown {
+  const mapped = err instanceof TypeError ? protocolError(provider, `${provider} sent an answer the gateway could not map`, err) : err;
+  return settleAdapterError(provider, mapped, signal);
+}
 
 export function createAnthropicAdapter(name: string, config: AnthropicProviderConfig): ProviderAdapter {
-  const transport = createUndiciFetch({ connections: config.connections, provider: name });
-  // The transport refused to send it (its pool is full): the SDK wrapped that as a connection error.
-  const settle = (err: unknown, signal: AbortSignal) => (signal.aborted ? undefined : refusalOf(err)) ?? settleAnthropicError(name, err, signal);
-  const client = new Anthropic({
-    fetch: transport.fetch,
-    apiKey: config.api_key ?? '',
-    baseURL: config.base_url || undefined,
-    defaultHeaders: config.headers,
-    maxRetries: 0, // the gateway's balancer owns retries
-    // Per-attempt timeouts come from the gateway's abort signal; a set timeout also stops the
-    // SDK refusing large max_tokens without streaming.
-    timeout: 10 * 60 * 1000,
-  });
-  type CreateBody = Anthropic.Messages.MessageCreateParamsNonStreaming;
+  const wire = createWireClient({ provider: name, connections: config.connections });
+  const url = `${(config.base_url || DEFAULT_ANTHROPIC_BASE_URL).replace(/\/+$/, '')}/v1/messages`;
+  const jsonHeaders = headersFor(config, 'application/json');
+  const sseHeaders = headersFor(config, 'text/event-stream');
 
   return {
     kind: 'anthropic',
     name,
-    close: transport.close,
+    close: () => wire.close(),
     warnings: anthropicWarnings,
     async chat(req, signal) {
       try {
-        const body = toAnthropicRequest(req) as unknown as CreateBody;
-        const res = await client.messages.create(body, { signal });
-        return fromAnthropicResponse(res as unknown as AnthropicMessage);
+        const body = JSON.stringify(toAnthropicRequest(req));
+        const answer = await wire.postJson({ url, headers: jsonHeaders, body, signal });
+        return fromAnthropicResponse(answer as AnthropicMessage, Date.now(), name);
       } catch (err) {
-        throw settle(err, signal);
+        throw settle(name, err, signal);
       }
     },
     async *stream(req, signal) {
       try {
-        const body = toAnthropicRequest(req) as unknown as CreateBody;
-        const events = await client.messages.create({ ...body, stream: true }, { signal });
-        yield* mapAnthropicStream(events as AsyncIterable<AnthropicStreamEvent>, name);
+        const body = JSON.stringify({ ...toAnthropicRequest(req), stream: true });
+        const frames = wire.postSse({ url, headers: sseHeaders, body, signal });
+        yield* mapAnthropicStream(anthropicStreamEvents(frames, name), name);
       } catch (err) {
-        // The SDK ends its stream quietly on abort; settleAdapterError turns that into signal.reason.
-        throw settle(err, signal);
+        throw settle(name, err, signal);
       }
     },
   };

@@ -1,7 +1,10 @@
-/** Anthropic's failures, from the SDK or from an in-stream `event: error`, as UpstreamErrors. */
-import Anthropic from '@anthropic-ai/sdk';
+/**
+ * Anthropic's in-stream failures (`event: error` after the 200) as UpstreamErrors. HTTP error
+ * statuses need nothing Anthropic-specific: the wire client reports them with their status
+ * (529 overloaded included), parsed body and `retry-after`.
+ */
 import type { UpstreamError } from '../../src/core/upstream-error.js';
-import { fromHttpFacts, settleAdapterError } from '../upstream-errors.js';
+import { fromHttpFacts } from '../upstream-errors.js';
 
 /** In-stream errors carry a type but no HTTP status; these are the statuses the API uses for them. */
 const STATUS_OF_ERROR_TYPE: Record<string, number> = {
@@ -16,19 +19,9 @@ const STATUS_OF_ERROR_TYPE: Record<string, number> = {
   overloaded_error: 529,
 };
 
-export function fromAnthropicErrorEvent(provider: string, body: { error?: { type?: string } }, cause: unknown): UpstreamError {
-  const status = STATUS_OF_ERROR_TYPE[body.error?.type ?? ''] ?? 500;
+/** `body` is the frame's data, `{ type: 'error', error: { type, message } }`, or its raw text where it is not JSON. */
+export function fromAnthropicErrorEvent(provider: string, body: unknown, cause: unknown): UpstreamError {
+  const type = (body as { error?: { type?: unknown } } | null | undefined)?.error?.type;
+  const status = typeof type === 'string' && Object.hasOwn(STATUS_OF_ERROR_TYPE, type) ? STATUS_OF_ERROR_TYPE[type]! : 500;
   return fromHttpFacts(provider, { status, body }, cause);
-}
-
-/** What the adapter throws for anything that went wrong in a call. */
-export function settleAnthropicError(provider: string, err: unknown, signal: AbortSignal): unknown {
-  if (!signal.aborted && err instanceof Anthropic.APIError) {
-    if (typeof err.status === 'number') {
-      return fromHttpFacts(provider, { status: err.status, body: err.error, retryAfter: err.headers?.get('retry-after') }, err);
-    }
-    // An `event: error` frame after the 200; connection errors have no body and fall through.
-    if (err.error && typeof err.error === 'object') return fromAnthropicErrorEvent(provider, err.error, err);
-  }
-  return settleAdapterError(provider, err, signal);
 }

@@ -14,11 +14,11 @@ export function fromAnthropicUsage(usage: AnthropicUsage): Usage {
   };
 }
 
-/** `now` (ms) stands in for `created`, which the Messages API does not send. */
-export function fromAnthropicResponse(res: AnthropicMessage, now = Date.now()): ChatResponse {
+/** `now` (ms) stands in for `created`, which the Messages API does not send; `provider` names the configured provider in errors. */
+export function fromAnthropicResponse(res: AnthropicMessage, now = Date.now(), provider = 'anthropic'): ChatResponse {
   // A 200 that is not a message (an error body, a proxy's page) is the upstream's failure.
   if (res === null || typeof res !== 'object' || !Array.isArray(res.content)) {
-    throw protocolError('anthropic', 'Anthropic answered 200 without a message', undefined, res);
+    throw protocolError(provider, 'Anthropic answered 200 without a message', undefined, res);
   }
   const text = res.content.filter(isTextBlock).map((block) => block.text).join('');
   const toolCalls: ToolCall[] = res.content.filter(isToolUseBlock).map((block) => ({

@@ -15,6 +15,6 @@ export type {
 export { DEFAULT_MAX_TOKENS, toAnthropicRequest } from './to-request.js';
 export { fromAnthropicResponse, fromAnthropicUsage } from './from-response.js';
 export { mapAnthropicFinishReason } from './map-finish-reason.js';
-export { mapAnthropicStream } from './map-stream.js';
+export { anthropicStreamEvents, mapAnthropicStream } from './map-stream.js';
 export { anthropicWarnings } from './warnings.js';
-export { createAnthropicAdapter } from './adapter.js';
+export { ANTHROPIC_VERSION, DEFAULT_ANTHROPIC_BASE_URL, createAnthropicAdapter } from './adapter.js';

@@ -77,5 +77,5 @@ export type AnthropicStreamEvent =
   | { type: 'message_delta'; delta: { stop_reason: string | null }; usage?: AnthropicUsage | null }
   | { type: 'message_stop' }
   | { type: 'ping' }
-  /** The SDK throws these itself; a raw fixture may still carry one. */
+  /** An `event: error` frame: the stream failed after its 200 (mapAnthropicStream throws it). */
   | { type: 'error'; error: { type: string; message: string } };

@@ -6,6 +6,8 @@
 export type {
   GeminiCandidate,
   GeminiContent,
+  GeminiEmbedContentRequest,
+  GeminiErrorBody,
   GeminiFunctionDeclaration,
   GeminiGenerationConfig,
   GeminiPart,

@@ -1,6 +1,6 @@
 /**
- * The model as it goes into Gemini's URL path. The SDK builds `<base>/v1beta/<model>:<task>`
- * from the name as given, unencoded, with the gateway's key in `x-goog-api-key`: a client's
+ * The model as it goes into Gemini's URL path. The adapter builds `<base>/v1beta/<model>:<task>`
+ * (as the SDK does, from the name as given) with the gateway's key in `x-goog-api-key`: a client's
  * `gem/../../admin/secret?x=` would reach `/admin/secret` on the provider's host, and a `#`
  * would cut the task off. So a name is a model id (after an optional `models/` or
  * `tunedModels/`), or the call is the caller's 400 before anything is sent.

@@ -69,3 +69,15 @@ export interface GeminiResponse {
   modelVersion?: string;
   responseId?: string;
 }
+
+/** `:embedContent`, and each entry of `:batchEmbedContents` (there with the model path as `model`). https://ai.google.dev/api/embeddings */
+export interface GeminiEmbedContentRequest {
+  model?: string;
+  content: GeminiContent;
+  outputDimensionality?: number;
+}
+
+/** Gemini's error body, on an error status or as an event of a stream. https://ai.google.dev/gemini-api/docs/troubleshooting */
+export interface GeminiErrorBody {
+  error: { code?: number; message?: string; status?: string; details?: unknown[] };
+}

@@ -45,7 +45,7 @@ const hosted = {
 };
 
 /**
- * Requests in flight at once to the provider (openai, openai-compatible, anthropic), each on
+ * Requests in flight at once to the provider (every kind but mock), each on
  * its own connection. One more is refused at once with 503 `gateway_busy`, which counts
  * neither against the deployment's health nor as a reason to try another deployment.
  */
@@ -55,7 +55,7 @@ export const openAIProviderSchema = Type.Object({ type: Type.Literal('openai'), 
 
 export const anthropicProviderSchema = Type.Object({ type: Type.Literal('anthropic'), ...hosted, connections }, closed);
 
-export const geminiProviderSchema = Type.Object({ type: Type.Literal('gemini'), ...hosted }, closed);
+export const geminiProviderSchema = Type.Object({ type: Type.Literal('gemini'), ...hosted, connections }, closed);
 
 /** A server that speaks OpenAI's API (Ollama, vLLM, Groq…): it has no default address. */
 export const openAICompatibleProviderSchema = Type.Object(
