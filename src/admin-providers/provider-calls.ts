@@ -13,7 +13,7 @@ import { assertNever } from '../core/types.js';
 import { isRecord } from '../core/is-record.js';
 import { bodyMessage, describeFailure, type ProviderFailure } from './sdk-errors.js';
 
-/** Per upstream request: a listing may take a few pages, each with this bound. */
+/** Bounds each call here, a listing's pages together (and each upstream request, as the SDK's `timeout`). */
 export const PROVIDER_CALL_TIMEOUT_MS = 10_000;
 /** Models read from one listing at most (a few pages on any real provider). */
 const MAX_MODELS = 5000;
