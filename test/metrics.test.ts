@@ -205,7 +205,7 @@ describe('refused traffic and the series cap', () => {
     expect(sample(text, 'konnect_requests_total', { route: 'chat', model: 'unknown', provider: '', status: '404' })).toBe(2000);
     expect(sample(text, 'konnect_requests_total', { route: 'chat', model: 'm', provider: 'demo', status: '200' })).toBe(1);
     expect(text).not.toMatch(/bogus|_other/);
-  });
+  }, 60_000);
 });
 
 describe('metrics series bound', () => {

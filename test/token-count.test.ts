@@ -154,7 +154,7 @@ describe('countTextTokensAsync', () => {
     // scheduling and GC, so this checks where the work runs, not how fast the machine is.
     expect(maxGap).toBeLessThan(100);
     console.info(`10 MB body: ${counted} tokens in ${elapsed.toFixed(0)} ms, longest event-loop gap ${maxGap.toFixed(1)} ms`);
-  });
+  }, 60_000);
 
   it('answers 50 counts at once, each with its own number', async () => {
     const random = seeded(50);
@@ -169,7 +169,7 @@ describe('countTextTokensAsync', () => {
     ]);
     expect(counts).toEqual(texts.map((text) => countTextTokensExact(text)));
     expect(messageCounts).toEqual(texts.slice(0, 10).map((text) => 6 + 2 * countTextTokensExact(text)));
-  });
+  }, 60_000);
 
   it('fails counts still pending when closed, and starts again on the next long text', async () => {
     const pending = countTextTokensAsync(words(seeded(1), 3_000_000));
@@ -227,7 +227,7 @@ describe('the process', () => {
       const run = (mode: string) =>
         new Promise<string>((resolve, reject) => {
           // A process kept alive by a worker would hit the timeout and fail here.
-          execFile(process.execPath, ['--import', import.meta.resolve('tsx'), script, mode], { timeout: 15_000 }, (error, stdout, stderr) =>
+          execFile(process.execPath, ['--import', import.meta.resolve('tsx'), script, mode], { timeout: 40_000 }, (error, stdout, stderr) =>
             error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout.trim()),
           );
         });
@@ -236,5 +236,5 @@ describe('the process', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 });
