@@ -4,7 +4,6 @@
  * shape are checked here at the byte level, through the gateway, with the official `openai` SDK.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import type { SseEvent } from '../providers/shared/wire-client.js';
 import { DEFAULT_TEXT, buildMessage, errorBody, messageEvents, startFakeAnthropic, type FakeAnthropic } from './fakes/anthropic.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 import { apiErrorOf } from './helpers/http.js';
+import { awkwardCuts, writeSse } from './helpers/sse-cuts.js';
 
 const upstreamModel = 'claude-3-5-haiku-latest';
 const hello = [{ role: 'user' as const, content: 'Hello?' }];
@@ -41,34 +41,6 @@ afterAll(async () => {
   await gw?.close();
   await fake?.close();
 });
-
-const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
-
-/** Writes `bytes` as a 200 event stream, one write per piece between `cuts`, each leaving on its own. */
-async function writeSse(res: ServerResponse, bytes: Buffer, cuts: number[], end: 'end' | 'destroy' = 'end'): Promise<void> {
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-  let start = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    if (cut <= start) continue;
-    res.write(bytes.subarray(start, cut));
-    start = cut;
-    await tick();
-  }
-  if (end === 'destroy') res.socket?.destroy();
-  else res.end();
-}
-
-/** Offsets that fall between `\r` and `\n`, and inside every multi-byte UTF-8 character. */
-function awkwardCuts(bytes: Buffer): number[] {
-  const cuts = new Set<number>();
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i]!;
-    if (byte === 0x0d && bytes[i + 1] === 0x0a) cuts.add(i + 1);
-    if (byte >= 0xc0) cuts.add(i + 1); // after a lead byte: the character is cut after its first byte
-    if (byte >= 0xf0) cuts.add(i + 3); // a four-byte character is also cut before its last byte
-  }
-  return [...cuts].sort((a, b) => a - b);
-}
 
 /**
  * The real event sequence in CRLF framing, with what a parser must tolerate: comment lines

@@ -14,6 +14,7 @@ import { startFakeServer, type FakeServer } from './fakes/fake-server.js';
 import { DEFAULT_TEXT, buildChunks, buildCompletion, fakeEmbedding, sseFrames, startFakeOpenAI, type FakeOpenAI } from './fakes/openai.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 import { apiErrorOf } from './helpers/http.js';
+import { awkwardCuts, writeSse } from './helpers/sse-cuts.js';
 
 const KEY = 'sk-fake-openai';
 const MODEL = 'gpt-4o-mini';
@@ -64,34 +65,6 @@ afterAll(async () => {
   await fake?.close();
   await junk?.close();
 });
-
-const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
-
-/** Writes `bytes` as a 200 event stream, one write per piece between `cuts`, each leaving on its own. */
-async function writeSse(res: ServerResponse, bytes: Buffer, cuts: number[], end: 'end' | 'destroy' = 'end'): Promise<void> {
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-  let start = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    if (cut <= start) continue;
-    res.write(bytes.subarray(start, cut));
-    start = cut;
-    await tick();
-  }
-  if (end === 'destroy') res.socket?.destroy();
-  else res.end();
-}
-
-/** Offsets that fall between `\r` and `\n`, and inside every multi-byte UTF-8 character. */
-function awkwardCuts(bytes: Buffer): number[] {
-  const cuts = new Set<number>();
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i]!;
-    if (byte === 0x0d && bytes[i + 1] === 0x0a) cuts.add(i + 1);
-    if (byte >= 0xc0) cuts.add(i + 1); // after a lead byte: the character is cut after its first byte
-    if (byte >= 0xf0) cuts.add(i + 3); // a four-byte character is also cut before its last byte
-  }
-  return [...cuts].sort((a, b) => a - b);
-}
 
 /** What the gateway's streamed request makes the fake answer: chunks with usage, then `[DONE]`. */
 function chunksFor(req: { body: unknown }, spec: Parameters<typeof buildChunks>[0] = {}): Body[] {
