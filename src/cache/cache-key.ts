@@ -1,6 +1,6 @@
 /**
  * The exact-match cache key: a SHA-256 over the canonical form of everything that changes the
- * answer (README, "Caching" and "Guardrails"). Object keys are sorted, so `{a, b}` and `{b, a}`
+ * answer (docs/caching-and-guardrails.md). Object keys are sorted, so `{a, b}` and `{b, a}`
  * are one request; unknown fields that pass through to OpenAI-compatible upstreams count too.
  */
 import { createHash } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * The `cache:` block of a model group or a prompt file (README, "Caching" and "Guardrails"). Its
+ * The `cache:` block of a model group or a prompt file (docs/caching-and-guardrails.md). Its
  * schema and type are the config's (src/config/cache-schema.ts); re-exported here for the cache
  * and the prompt file schema.
  */

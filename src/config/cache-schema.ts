@@ -1,5 +1,5 @@
 /**
- * The `cache:` block of a model group or a prompt file (README, "Caching" and "Guardrails"),
+ * The `cache:` block of a model group or a prompt file (docs/caching-and-guardrails.md),
  * shared by the config and the prompt file schemas.
  */
 import { Type } from '@sinclair/typebox';

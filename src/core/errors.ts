@@ -119,7 +119,7 @@ export function toErrorBody(err: GatewayError): ErrorBody {
 }
 
 /**
- * Maps an upstream HTTP status to the gateway's answer (README, "Errors"):
+ * Maps an upstream HTTP status to the gateway's answer (docs/errors.md):
  * 400/404/413/422 keep their status and the provider's message, 401/403 become 502,
  * 429 stays 429, other 4xx become 400 and 5xx become 502.
  */

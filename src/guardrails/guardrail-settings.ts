@@ -1,5 +1,5 @@
 /**
- * The `guardrails:` block of a model group or a prompt file (README, "Caching" and "Guardrails").
+ * The `guardrails:` block of a model group or a prompt file (docs/caching-and-guardrails.md).
  * Its schema and types are the config's (src/config/guardrails-schema.ts); re-exported here for
  * the guardrails and the prompt file schema.
  */

@@ -13,7 +13,7 @@ export function toHeaderValue(value: string): string {
   );
 }
 
-/** Response headers every AI answer carries (README, "Quick start"); `x-request-id` is set when the request arrives. */
+/** Response headers every AI answer carries (README.md, Quick start); `x-request-id` is set when the request arrives. */
 export function gatewayHeaders(call: Call, provider: string, model: string, attempts: number): Record<string, string> {
   const headers: Record<string, string> = {
     'x-gateway-call-id': call.id,

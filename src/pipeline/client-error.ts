@@ -1,6 +1,6 @@
 /**
  * The edge: the one place that turns what went wrong in a call into what the client sees
- * (README, "Errors"; docs/architecture.md, "5. Errors"). Adapters describe upstream
+ * (docs/errors.md; docs/architecture.md, "5. Errors"). Adapters describe upstream
  * failures neutrally (UpstreamError); here 401/403 from a provider become 502, a 429 keeps its
  * `retry-after`, timeouts become 504, protocol failures 502, a departed client 499.
  */

@@ -1,6 +1,6 @@
 /**
  * The hook for prompts marked `approval: required`: callers need an approved subscription of
- * their team (README, "Subscription approval"). app.ts passes the access layer's check
+ * their team (docs/access-control.md, "Subscription approval"). app.ts passes the access layer's check
  * (`access.checkSubscription`) to `registerPrompts`; without one the prompt routes fail closed
  * and refuse such prompts to everyone.
  */

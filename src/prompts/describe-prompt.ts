@@ -1,6 +1,6 @@
 import type { Prompt } from './prompt-types.js';
 
-/** A prompt as `GET /prompts` lists it (README, "Prompt APIs"). */
+/** A prompt as `GET /prompts` lists it (docs/prompt-apis.md). */
 export interface PromptListing {
   name: string;
   version: number;

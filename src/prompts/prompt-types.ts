@@ -20,7 +20,7 @@ export interface PromptParams {
 
 export type PromptOutput = { type: 'text' } | { type: 'json'; schema: Record<string, unknown> };
 
-/** A prompt file (README, "Prompt APIs") after validation, with defaults filled in. */
+/** A prompt file (docs/prompt-apis.md) after validation, with defaults filled in. */
 export interface PromptSpec {
   name: string;
   version: number;

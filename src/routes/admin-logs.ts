@@ -8,7 +8,7 @@ import { reportStore, storeUnavailable } from './admin-usage.js';
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 
-/** A request record as `/admin/logs` shows it (README, "Cost reports"): cost in USD, time as ISO. */
+/** A request record as `/admin/logs` shows it (docs/cost-reports.md): cost in USD, time as ISO. */
 export function toLogEntry(record: LedgerRecord) {
   return {
     id: record.id,

@@ -1,5 +1,5 @@
 /**
- * Usage rows from the store turned into the report finance reads (README, "Cost reports"):
+ * Usage rows from the store turned into the report finance reads (docs/cost-reports.md):
  * JSON rows with totals, or CSV with the same columns. Pure functions.
  */
 import type { UsageCounters, UsageDimension, UsageRow } from './ledger-store.js';
