@@ -82,6 +82,8 @@ export interface AppDeps {
   configCachePath?: string | null;
   /** How often the control plane checks the stored config version, ms (pub/sub is the fast path). */
   configPollMs?: number;
+  /** The clock of time-based state kept in process (the memory cache's TTLs); Date.now by default. */
+  now?: () => number;
 }
 
 /** Builds the gateway: plugins, routes and services. Never listens; `server.ts` does. */
@@ -130,7 +132,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   // The current snapshot (config, registry, services), replaced whole when the config changes.
   const configState = control.state;
   const access = createAccess(config, redis, app.log, services.ledger.store?.scope ?? 'memory');
-  const cache = createResponseCache(redis, config.store.key_prefix, app.log);
+  const cache = createResponseCache(redis, config.store.key_prefix, app.log, deps.now);
   app.decorate('gateway', {
     ...services,
     get registry() {

@@ -12,8 +12,8 @@ const COMMAND_TIMEOUT_MS = 1000;
  * process memory. The Redis store gets a connection of its own, made on first use, with no
  * per-command retries: while Redis is away, lookups fail fast and read as misses.
  */
-export function createResponseCache(redis: Redis | undefined, keyPrefix: string, log: FastifyBaseLogger): ResponseCache {
-  if (!redis) return new ResponseCache(new MemoryCacheStore(), log);
+export function createResponseCache(redis: Redis | undefined, keyPrefix: string, log: FastifyBaseLogger, now: () => number = Date.now): ResponseCache {
+  if (!redis) return new ResponseCache(new MemoryCacheStore(now), log);
   const connect = () => {
     const connection = redis.duplicate({ maxRetriesPerRequest: 0, commandTimeout: COMMAND_TIMEOUT_MS, connectionName: 'konnect-cache' });
     // Failures surface as rejected commands, which the cache treats as misses.
