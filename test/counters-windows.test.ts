@@ -56,7 +56,7 @@ const onRedis = (name: string): Harness => {
     // Redis's own clock times reservations: back-dating their expiry is what waiting would do.
     expireReservations: async (scopeId) => {
       const expiries = `${p}resv:${scopeId}:x`;
-      for (const member of await redis.zrange(expiries, 0, -1)) await redis.zadd(expiries, '0', member);
+      for (const member of await redis.zrange(expiries, '0', '-1')) await redis.zadd(expiries, '0', member);
     },
   };
 };
