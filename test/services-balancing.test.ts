@@ -53,11 +53,8 @@ beforeAll(async () => {
   live = await ok('live');
   busy1 = await startFakeServer((_req, res) => sendJson(res, 503, { error: 'busy' }, { 'retry-after': '7', 'x-busy': '1' }));
   busy2 = await startFakeServer((_req, res) => sendJson(res, 503, { error: 'busy' }, { 'retry-after': '7', 'x-busy': '2' }));
-  // Answers only after the gateway's timeout.
-  const stall = () => startFakeServer(async (_req, res) => {
-    await sleep(1500);
-    sendJson(res, 200, { late: true });
-  });
+  // Never answers: the gateway's timeout has to give up (the socket closes with the server).
+  const stall = () => startFakeServer(() => new Promise<void>(() => undefined));
   stall1 = await stall();
   stall2 = await stall();
   checkedA = await ok('checked-a');
