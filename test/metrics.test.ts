@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendJson, startFakeServer, type FakeServer } from './fakes/fake-server.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { chatStatus } from './helpers/http.js';
 import { GatewayMetrics, type KnownNames } from '../src/plugins/metrics.js';
 import type { LedgerRecord } from '../src/usage/ledger.js';
 
@@ -185,15 +186,7 @@ describe('refused traffic and the series cap', () => {
   afterAll(() => gw?.close());
 
   it('2,000 anonymous 404s with made-up model names leave one series, and real ones intact', async () => {
-    const post = async (model: string) => {
-      const res = await fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-      });
-      await res.arrayBuffer();
-      return res.status;
-    };
+    const post = (model: string) => chatStatus(gw, model);
     for (let i = 0; i < 2000; i += 50) {
       const statuses = await Promise.all(Array.from({ length: 50 }, (_, j) => post(j % 2 ? `bogus-${i + j}` : `nobody/bogus-${i + j}`)));
       expect(new Set(statuses)).toEqual(new Set([404]));
