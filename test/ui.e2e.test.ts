@@ -255,7 +255,7 @@ describe('the console in Chromium', () => {
     await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Saved usage-');
   }, 60_000);
 
-  it('shows two weeks by day, grouped by model, as in the README', async () => {
+  it('shows two weeks by day, grouped by model, as in docs/console.md', async () => {
     await page.getByLabel('From (UTC)').fill(new Date(Date.now() - 13 * DAY_MS).toISOString().slice(0, 10));
     await page.getByLabel('To (UTC, inclusive)').fill(today());
     await page.getByLabel('Per', { exact: true }).selectOption('day');
