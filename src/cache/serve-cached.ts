@@ -5,7 +5,7 @@
  * prompt answer) and supplies the live call.
  */
 import type { FastifyReply } from 'fastify';
-import { ChunkEncoder, DONE_FRAME } from '../http/openai-format.js';
+import type { ChatFormat } from '../http/chat-format.js';
 import { gatewayHeaders } from '../http/gateway-headers.js';
 import type { StreamObserver } from '../http/render-chat.js';
 import { SseWriter } from '../http/sse-writer.js';
@@ -66,20 +66,20 @@ export async function completeThroughCache<T>(
   }
 }
 
-/** Writes a cached answer as an OpenAI SSE stream, chunked like a live one. */
-function replayStream(call: Call, reply: FastifyReply, answer: CachedAnswer, includeUsage: boolean): void {
+/** Writes a cached answer as an SSE stream in the client's format, chunked like a live one. */
+async function replayStream(call: Call, reply: FastifyReply, format: ChatFormat, answer: CachedAnswer): Promise<void> {
   reply.hijack();
   // No model group is at hand for a hit: the server-wide limit on a client that stopped reading.
   const writer = new SseWriter(reply.raw, reply.server.gateway.config.server.write_idle_ms);
   const upstreamModel = answer.response.model;
-  const encoder = new ChunkEncoder(`chatcmpl-${call.id}`, Math.floor(call.startedAt / 1000), upstreamModel);
+  const encoder = format.streamEncoder(call, upstreamModel);
   writer.open({ ...gatewayHeaders(call, answer.provider, upstreamModel, 0), [CACHE_HEADER]: 'hit' });
   // One write: the frames are the stream's chunks, whether they leave in one packet or many.
   let body = '';
   for (const chunk of replayChunks(answer)) body += encoder.encode(chunk);
-  if (includeUsage) body += encoder.usageFrame(answer.usage);
+  body += await encoder.end(answer.usage);
   const left = writer.isClosed;
-  writer.end(body + DONE_FRAME);
+  writer.end(body);
   noteHit(call, answer, call.now() - call.startedAt);
   call.settle({ status: left ? 499 : 200 });
 }
@@ -94,11 +94,11 @@ export async function streamThroughCache(
   reply: FastifyReply,
   cache: ResponseCache,
   plan: CachePlan,
-  includeUsage: boolean,
+  format: ChatFormat,
   live: (observer?: StreamObserver) => Promise<void>,
 ): Promise<void> {
   const ticket = await cache.acquire(plan);
-  if (ticket.kind === 'hit') return replayStream(call, reply, ticket.answer, includeUsage);
+  if (ticket.kind === 'hit') return replayStream(call, reply, format, ticket.answer);
   const status = initialStatus(plan);
   // The stream's headers are written on the raw response, which merges headers set this way.
   reply.raw.setHeader(CACHE_HEADER, status);

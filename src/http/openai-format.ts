@@ -1,5 +1,7 @@
 /** Canonical answers written back in OpenAI's chat-completions wire shape. */
+import { toErrorBody, type GatewayError } from '../core/errors.js';
 import { assertNever, type ChatChunk, type ChatResponse, type FinishReason, type Usage } from '../core/types.js';
+import type { ChatFormat, ChatStreamEncoder } from './chat-format.js';
 
 export interface OpenAIUsage {
   prompt_tokens: number;
@@ -43,14 +45,16 @@ export function toOpenAICompletion(res: ChatResponse, id: string, usage: Usage):
  * created, model) is serialized once per stream; each chunk only adds its choice. What the
  * ledger needs (usage, the text produced) is the call stream's to tap, not the renderer's.
  */
-export class ChunkEncoder {
+export class ChunkEncoder implements ChatStreamEncoder {
   private prefix: string;
   private readonly rolesSent = new Set<number>();
 
+  /** @param includeUsage the client asked for `stream_options.include_usage`: a usage frame before `[DONE]`. */
   constructor(
     private id: string,
     private readonly created: number,
     private model: string,
+    private readonly includeUsage = false,
   ) {
     this.prefix = this.makePrefix();
   }
@@ -114,6 +118,23 @@ export class ChunkEncoder {
   usageFrame(usage: Usage): string {
     return `${this.prefix}"choices":[],"usage":${JSON.stringify(toOpenAIUsage(usage))}}\n\n`;
   }
+
+  end(usage: Usage): string {
+    return this.includeUsage ? this.usageFrame(usage) + DONE_FRAME : DONE_FRAME;
+  }
+
+  /** One error event and no `[DONE]`, so clients raise instead of finishing. */
+  fail(error: GatewayError): string {
+    return `data: ${JSON.stringify(toErrorBody(error))}\n\n`;
+  }
 }
 
 export const DONE_FRAME = 'data: [DONE]\n\n';
+
+/** `/v1/chat/completions` (and the prompt APIs' streams): `includeUsage` from `stream_options.include_usage`. */
+export function openAIChatFormat(includeUsage: boolean): ChatFormat {
+  return {
+    renderResponse: (call, response, usage) => toOpenAICompletion(response, `chatcmpl-${call.id}`, usage),
+    streamEncoder: (call, upstreamModel) => new ChunkEncoder(`chatcmpl-${call.id}`, Math.floor(call.startedAt / 1000), upstreamModel, includeUsage),
+  };
+}

@@ -1,18 +1,17 @@
 /**
- * Renders a chat call as OpenAI's wire format: a `chat.completion` JSON answer, or
- * `chat.completion.chunk` SSE frames ending in `data: [DONE]`. The call runs and settles
- * itself; this module only writes HTTP. Used by `/v1/chat/completions` and the prompt APIs.
+ * Renders a chat call in the client's format (src/http/chat-format.ts): a JSON answer, or SSE
+ * frames. The call runs and settles itself; this module only writes HTTP.
  */
 import type { FastifyReply } from 'fastify';
 import type { ModelGroup } from '../core/deployment.js';
-import { GatewayError, toErrorBody } from '../core/errors.js';
+import { GatewayError } from '../core/errors.js';
 import type { ChatChunk, ChatRequest } from '../core/types.js';
 import type { Call } from '../pipeline/call.js';
 import type { CallStream, StreamEnd } from '../pipeline/call-stream.js';
 import { completeChat, openChatStream } from '../pipeline/run-chat.js';
 import { nanoToUsd } from '../usage/pricing.js';
 import { gatewayHeaders, setFailureHeaders } from './gateway-headers.js';
-import { ChunkEncoder, DONE_FRAME, toOpenAICompletion } from './openai-format.js';
+import type { ChatFormat } from './chat-format.js';
 import { SseWriter } from './sse-writer.js';
 
 /** Sees a live stream go by (the response cache); `onComplete` comes only for a stream that ended cleanly. */
@@ -31,34 +30,27 @@ export async function withFailureHeaders<T>(reply: FastifyReply, call: Call, leg
   }
 }
 
-export async function replyChat(call: Call, reply: FastifyReply, group: ModelGroup, req: ChatRequest): Promise<unknown> {
+export async function replyChat(call: Call, reply: FastifyReply, format: ChatFormat, group: ModelGroup, req: ChatRequest): Promise<unknown> {
   const { response, leg } = await withFailureHeaders(reply, call, () => completeChat(call, group, req));
   reply.headers(gatewayHeaders(call, leg.deployment.provider, leg.upstreamModel, call.attempts));
   reply.header('x-gateway-cost-usd', nanoToUsd(leg.costNanoUsd).toFixed(9));
-  return toOpenAICompletion(response, `chatcmpl-${call.id}`, leg.usage);
+  return format.renderResponse(call, response, leg.usage, { upstreamModel: leg.upstreamModel, provider: leg.deployment.provider });
 }
 
 /**
- * Streams a chat answer as OpenAI SSE. Failover happens while opening; once the headers are
- * out, an upstream failure ends the stream with one error event and no `[DONE]`.
+ * Streams a chat answer as SSE in the client's format. Failover happens while opening; once
+ * the headers are out, an upstream failure ends the stream with the format's error frames.
  */
-export async function replyChatStream(call: Call, reply: FastifyReply, group: ModelGroup, req: ChatRequest, observer?: StreamObserver): Promise<void> {
+export async function replyChatStream(call: Call, reply: FastifyReply, format: ChatFormat, group: ModelGroup, req: ChatRequest, observer?: StreamObserver): Promise<void> {
   const stream = await withFailureHeaders(reply, call, () => openChatStream(call, group, req));
   reply.hijack();
   // The group's per-attempt silence limit also bounds how long a client may stop reading.
-  await writeChatStream(call, reply, stream, group.timeoutMs, req.stream_options?.include_usage === true, observer);
+  await writeChatStream(call, reply, format, stream, group.timeoutMs, observer);
 }
 
-async function writeChatStream(
-  call: Call,
-  reply: FastifyReply,
-  stream: CallStream,
-  writeIdleMs: number,
-  includeUsage: boolean,
-  observer?: StreamObserver,
-): Promise<void> {
+async function writeChatStream(call: Call, reply: FastifyReply, format: ChatFormat, stream: CallStream, writeIdleMs: number, observer?: StreamObserver): Promise<void> {
   const writer = new SseWriter(reply.raw, writeIdleMs);
-  const encoder = new ChunkEncoder(`chatcmpl-${call.id}`, Math.floor(call.startedAt / 1000), stream.upstreamModel);
+  const encoder = format.streamEncoder(call, stream.upstreamModel);
   const end = await stream.drive({
     write(chunk) {
       // The open leg joins the call's attempts when it settles; until then it counts here.
@@ -73,7 +65,8 @@ async function writeChatStream(
   });
   if (end.ok) {
     observer?.onComplete(end, stream.deployment.provider);
-    writer.end(includeUsage ? encoder.usageFrame(end.usage) + DONE_FRAME : DONE_FRAME);
+    const closing = encoder.end(end.usage);
+    writer.end(typeof closing === 'string' ? closing : await closing);
     return;
   }
   if (end.abandoned) {
@@ -83,7 +76,7 @@ async function writeChatStream(
   const { error } = end;
   if (error instanceof GatewayError) {
     call.log.warn({ code: error.code, cause: error.cause }, `stream failed after it started: ${error.message}`);
-    if (writer.isOpen) writer.fail(toErrorBody(error));
+    if (writer.isOpen) writer.end(encoder.fail(error));
     else reply.raw.destroy();
   }
 }

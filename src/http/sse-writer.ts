@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import type { ErrorBody } from '../core/errors.js';
 import { watchWriteProgress } from './write-watchdog.js';
 
 /**
@@ -77,12 +76,6 @@ export class SseWriter {
       this.res.on('drain', done);
       this.res.on('close', done);
     });
-  }
-
-  /** Ends a failed stream with one error event and no `[DONE]`, so clients raise instead of finishing. */
-  fail(body: ErrorBody): void {
-    if (this.isClosed) return;
-    this.res.end(`data: ${JSON.stringify(body)}\n\n`);
   }
 
   end(frame?: string): void {

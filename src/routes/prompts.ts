@@ -14,7 +14,7 @@ import { GatewayError } from '../core/errors.js';
 import { isRecord } from '../core/is-record.js';
 import type { ChatRequest } from '../core/types.js';
 import { guardRequest } from '../guardrails/guard-request.js';
-import { toOpenAIUsage } from '../http/openai-format.js';
+import { openAIChatFormat, toOpenAIUsage } from '../http/openai-format.js';
 import { refuseWithoutSubscriptions, type ApprovalCheck } from '../prompts/approval.js';
 import { inputError } from '../prompts/input-error.js';
 import { describePrompt } from '../prompts/describe-prompt.js';
@@ -109,8 +109,9 @@ export async function registerPrompts(app: FastifyInstance, options: PromptRoute
     const plan = policies.cache && planCache(policies.cache, group.name, req, request.headers['cache-control']);
     if (stream) {
       const streamed: ChatRequest = { ...req, stream: true, stream_options: { include_usage: true } };
-      if (plan) return streamThroughCache(call, reply, app.gateway.cache, plan, true, (observer) => replyChatStream(call, reply, group, streamed, observer));
-      return replyChatStream(call, reply, group, streamed);
+      const format = openAIChatFormat(true);
+      if (plan) return streamThroughCache(call, reply, app.gateway.cache, plan, format, (observer) => replyChatStream(call, reply, format, group, streamed, observer));
+      return replyChatStream(call, reply, format, group, streamed);
     }
 
     const answer: PromptResult = await withFailureHeaders(reply, call, () =>
