@@ -172,6 +172,22 @@ export function admitPrompt(access: AccessControl, request: FastifyRequest, repl
   });
 }
 
+/**
+ * Admits a chat call whose route translated another API's body (Responses, Messages, legacy
+ * completions) into a canonical request: the same model permission, tpm and budget reservation
+ * as `/v1/chat/completions`. Such routes are checked only for a current key at preHandler and
+ * must call this before any upstream work.
+ */
+export function admitChat(access: AccessControl, request: FastifyRequest, reply: FastifyReply, req: ChatRequest, budgets: BudgetsConfig): Promise<void> {
+  const output = (req.max_completion_tokens ?? req.max_tokens ?? budgets.reserve_output_tokens) * (req.n ?? 1);
+  const prompt = once(() => countMessageTokens(req.messages));
+  return access.admit(request, reply, {
+    resource: { kind: 'models', name: req.model },
+    tokens: () => chatTokens(req, prompt()),
+    reserveNano: () => worstCaseCostNano(reachableGroups(request, req.model), prompt(), output),
+  });
+}
+
 function append<T>(existing: T | T[] | undefined, hook: T, first = false): T[] {
   const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing];
   return first ? [hook, ...list] : [...list, hook];
