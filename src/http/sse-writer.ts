@@ -10,10 +10,14 @@ import { watchWriteProgress } from './write-watchdog.js';
  */
 export class SseWriter {
   private closed = false;
-  private corked = false;
-  private readonly uncork = () => {
-    this.corked = false;
-    this.res.uncork();
+  /** Frames of this turn of the event loop, not yet handed to the socket. */
+  private pending = '';
+  private flushScheduled = false;
+  /** The socket's buffer is over its mark: writers wait for `drain` (or the end). */
+  private draining: Promise<void> | undefined;
+  private readonly flush = () => {
+    this.flushScheduled = false;
+    this.writePending();
   };
 
   /** @param writeIdleMs ms a stalled client may keep bytes waiting before it is cut. */
@@ -46,31 +50,36 @@ export class SseWriter {
     });
     // From here to the end, `end()` included: a cached replay is written in one piece.
     watchWriteProgress(this.res, this.writeIdleMs);
-    // The headers leave with the first frames, in the same packet, at the end of this tick.
-    this.coalesce();
   }
 
   /**
-   * Frames written in one turn of the event loop leave in one socket write: an upstream that
-   * sends a burst of chunks costs one syscall, not one per chunk, and a paced stream is
-   * delayed by no more than that turn.
+   * Queues a frame. Frames written in one turn of the event loop leave in one socket write
+   * (with the headers, for the first): an upstream burst of chunks costs one write and one
+   * chunked-encoding frame, not one per chunk, and a paced stream is delayed by no more than
+   * that turn. Returns a promise only while the socket asks for backpressure.
    */
-  private coalesce(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.res.cork();
-    setImmediate(this.uncork);
-  }
-
   write(frame: string): Promise<void> | undefined {
     if (frame.length === 0 || this.isClosed) return undefined;
-    this.coalesce();
-    if (this.res.write(frame)) return undefined;
+    this.pending += frame;
+    if (this.pending.length >= FLUSH_AT) this.writePending();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+    return this.draining;
+  }
+
+  private writePending(): void {
+    if (this.pending.length === 0 || this.isClosed) return;
+    const ok = this.res.write(this.pending);
+    this.pending = '';
+    if (ok || this.draining) return;
     // The watch started in `open` destroys a stalled response, which ends this wait with `close`.
-    return new Promise((resolve) => {
+    this.draining = new Promise((resolve) => {
       const done = () => {
         this.res.off('drain', done);
         this.res.off('close', done);
+        this.draining = undefined;
         resolve();
       };
       this.res.on('drain', done);
@@ -78,8 +87,14 @@ export class SseWriter {
     });
   }
 
+  /** Ends the stream, the frames still queued and `frame` in the same write. */
   end(frame?: string): void {
     if (this.isClosed) return;
-    this.res.end(frame);
+    const last = this.pending + (frame ?? '');
+    this.pending = '';
+    this.res.end(last.length > 0 ? last : undefined);
   }
 }
+
+/** Queued bytes (UTF-16 units) past which frames go out without waiting for the turn to end. */
+const FLUSH_AT = 16 * 1024;

@@ -11,8 +11,9 @@
  * back at once.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import Bottleneck from 'bottleneck';
-import { Redis } from 'ioredis';
+import type Bottleneck from 'bottleneck';
+import type { Redis } from 'ioredis';
+import { loadBottleneck, loadIoredis } from '../store/lazy-packages.js';
 import type { DeploymentLimits } from '../config/types.js';
 import { withTimeout } from '../core/with-timeout.js';
 import type { Deployment } from '../core/deployment.js';
@@ -42,7 +43,7 @@ export function limiterIds(keyPrefix: string, deployment: Deployment & { limits:
 }
 
 function windowLimiter(connection: Bottleneck.IORedisConnection, id: string, perMinute: number | undefined, concurrency?: number) {
-  return new Bottleneck({
+  return new (loadBottleneck())({
     id,
     datastore: 'ioredis',
     connection,
@@ -78,7 +79,7 @@ export function createRedisGates(redis: Redis, keyPrefix: string, onError: (err:
   const connect = () => {
     if (!connection) {
       const client = redis.duplicate();
-      const bottleneck = new Bottleneck.IORedisConnection({ client, Redis });
+      const bottleneck = new (loadBottleneck().IORedisConnection)({ client, Redis: loadIoredis().Redis });
       bottleneck.on('error', onError);
       connection = { bottleneck, client, firstReady: new Promise((resolve) => client.once('ready', resolve)), startedAt: Date.now() };
     }

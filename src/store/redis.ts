@@ -1,4 +1,5 @@
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { loadIoredis } from './lazy-packages.js';
 import type { RedisNodeConfig, StoreConfig } from '../config/types.js';
 
 /**
@@ -19,7 +20,7 @@ const COMMON = {
 
 /** The shared Redis connection of one gateway instance (see COMMON). */
 export function createRedis(url: string): Redis {
-  return new Redis(url, COMMON);
+  return new (loadIoredis().Redis)(url, COMMON);
 }
 
 /** How the `store` settings reach Redis: one node, a Sentinel set, a Cluster, or no Redis at all. */
@@ -92,9 +93,9 @@ export function createStoreRedis(store: StoreConfig): Redis | undefined {
     case 'single':
       return createRedis(topology.url);
     case 'sentinel':
-      return new Redis(topology.options);
+      return new (loadIoredis().Redis)(topology.options);
     case 'cluster':
-      return new Cluster(topology.nodes, topology.options) as unknown as Redis;
+      return new (loadIoredis().Cluster)(topology.nodes, topology.options) as unknown as Redis;
     default: {
       const unreachable: never = topology;
       return unreachable;

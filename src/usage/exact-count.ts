@@ -1,4 +1,5 @@
-import { get_encoding, type Tiktoken } from 'tiktoken';
+import { createRequire } from 'node:module';
+import type { Tiktoken } from 'tiktoken';
 
 /**
  * The exact o200k_base count, shared by the main thread (short texts) and the counting worker
@@ -11,7 +12,8 @@ import { get_encoding, type Tiktoken } from 'tiktoken';
 let encoder: Tiktoken | undefined;
 
 function getEncoder(): Tiktoken {
-  encoder ??= get_encoding('o200k_base');
+  // The package itself (its WASM, ~11 MB resident) loads here too, not at start-up.
+  encoder ??= (createRequire(import.meta.url)('tiktoken') as typeof import('tiktoken')).get_encoding('o200k_base');
   return encoder;
 }
 
