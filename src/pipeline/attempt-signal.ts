@@ -11,12 +11,18 @@ export class ClientClosedError extends Error {
 /**
  * The abort signal of one upstream attempt: aborts when the client leaves (the parent signal),
  * when the attempt has been silent for `timeoutMs` (no answer yet, or no stream chunk since
- * the last), or when the overall deadline passes. `touch()` restarts the silence timer.
+ * the last), or when the overall deadline passes. `touch()` marks activity.
+ *
+ * One timer per attempt, re-armed only when it fires: a stream calls `touch()` per chunk, and
+ * resetting a timer per chunk costs more than the chunk's own mapping. When the timer fires
+ * after activity, it waits out the rest of the silence window from the last touch instead.
  */
 export class AttemptSignal {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  private lastActivity: number;
   private readonly onParentAbort = () => this.controller.abort(this.parent.reason);
+  private readonly onTimer = () => this.check();
 
   constructor(
     private readonly parent: AbortSignal,
@@ -24,9 +30,10 @@ export class AttemptSignal {
     private readonly deadlineAt: number | undefined,
     private readonly provider: string,
   ) {
+    this.lastActivity = Date.now();
     if (parent.aborted) this.controller.abort(parent.reason);
     else parent.addEventListener('abort', this.onParentAbort, { once: true });
-    this.arm();
+    this.arm(this.limitFrom(this.lastActivity));
   }
 
   get signal(): AbortSignal {
@@ -34,23 +41,35 @@ export class AttemptSignal {
   }
 
   touch(): void {
-    this.arm();
+    this.lastActivity = Date.now();
   }
 
   dispose(): void {
     clearTimeout(this.timer);
+    this.timer = undefined;
     this.parent.removeEventListener('abort', this.onParentAbort);
   }
 
-  private arm(): void {
-    clearTimeout(this.timer);
+  /** ms from `now` until silence or the deadline ends the attempt. */
+  private limitFrom(now: number): number {
+    let wait = this.timeoutMs - (now - this.lastActivity);
+    if (this.deadlineAt !== undefined) wait = Math.min(wait, this.deadlineAt - now);
+    return Math.max(0, wait);
+  }
+
+  private arm(wait: number): void {
     if (this.controller.signal.aborted) return;
-    let wait = this.timeoutMs;
-    if (this.deadlineAt !== undefined) wait = Math.min(wait, Math.max(0, this.deadlineAt - Date.now()));
-    this.timer = setTimeout(() => {
-      this.controller.abort(new UpstreamError({ kind: 'timeout', provider: this.provider, message: `${this.provider} did not answer within ${wait} ms` }));
-    }, wait);
+    this.timer = setTimeout(this.onTimer, wait);
     // A pending timer must not keep a draining process alive.
     this.timer.unref();
+  }
+
+  private check(): void {
+    const now = Date.now();
+    const left = this.limitFrom(now);
+    if (left > 0) return this.arm(left);
+    const silent = now - this.lastActivity >= this.timeoutMs;
+    const message = silent ? `${this.provider} did not answer within ${this.timeoutMs} ms` : `${this.provider} did not answer before the call's deadline`;
+    this.controller.abort(new UpstreamError({ kind: 'timeout', provider: this.provider, message }));
   }
 }
