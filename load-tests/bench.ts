@@ -14,6 +14,8 @@
  * --only <name,...>, --json <file>, --soak <s> (one long plain-chat run reporting RSS drift).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +36,7 @@ interface Scenario {
 }
 
 /** gateway: memory ledger, no keys; gateway-redis: Redis ledger, no keys; gateway-keys: Redis ledger + a key with limits and a budget. */
-type GatewayName = 'gateway' | 'gateway-redis' | 'gateway-keys';
+type GatewayName = 'gateway' | 'gateway-redis' | 'gateway-keys' | 'gateway-traced';
 
 interface Result {
   name: string;
@@ -135,14 +137,30 @@ function gatewayConfig(name: GatewayName, upstream: string, redisUrl: string | u
 }
 
 async function startGateway(name: GatewayName, upstream: string, dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const redisUrl = name === 'gateway' ? undefined : args['redis-url'];
+  const redisUrl = name === 'gateway' || name === 'gateway-traced' ? undefined : args['redis-url'];
   const file = join(dir, `${name}.json`);
   const promptsDir = join(dir, 'prompts');
   mkdirSync(promptsDir, { recursive: true });
   writeFileSync(join(promptsDir, 'bench-echo.yaml'), BENCH_PROMPT);
   writeFileSync(file, gatewayConfig(name, upstream, redisUrl, `bench:${process.pid}:${name}:`, promptsDir));
-  const { child, match } = await startChild(['dist/src/server.js'], { GATEWAY_CONFIG: file, PORT: '0' }, /listening at (http:\/\/127\.0\.0\.1:\d+)/);
+  // The traced instance exports every span to a collector that only acknowledges (see startOtlpSink).
+  const tracing = name === 'gateway-traced' && otlpSink ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink } : { OTEL_SDK_DISABLED: 'true' };
+  const { child, match } = await startChild(['dist/src/server.js'], { GATEWAY_CONFIG: file, PORT: '0', ...tracing }, /listening at (http:\/\/127\.0\.0\.1:\d+)/);
   return { child, url: match[1]! };
+}
+
+/** Where the traced gateway sends OTLP: set once the sink listens. */
+let otlpSink: string | undefined;
+
+/** An OTLP/HTTP endpoint that reads and acknowledges every export, so tracing costs what exporting costs. */
+function startOtlpSink(): Promise<{ url: string; close: () => void }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() }));
+  });
 }
 
 async function createKey(url: string): Promise<string | undefined> {
@@ -179,6 +197,9 @@ async function startFloor(upstream: string): Promise<{ child: ChildProcess; url:
 
 const chatBody = { model: 'bench', messages: [{ role: 'user', content: 'Say something about foxes.' }] };
 const directChat = { ...chatBody, model: 'bench-model' };
+/** `store: false`: a stored response per request would measure the response store's growth, not the route. */
+const responsesBody = { model: 'bench', input: 'Say something about foxes.', store: false };
+const messagesBody = { model: 'bench', max_tokens: 256, messages: [{ role: 'user', content: 'Say something about foxes.' }] };
 /** Deterministic, so cacheable; `cache-control: no-cache` makes every call a miss that refreshes the entry. */
 const cachedChat = { ...chatBody, model: 'bench-cached', temperature: 0 };
 
@@ -190,6 +211,13 @@ function scenarios(key: string | undefined, hasNginx: boolean, hasFloor: boolean
     { name: 'direct stream', target: 'direct', method: 'POST', path: '/v1/chat/completions', body: { ...directChat, stream: true } },
     { name: 'floor stream', target: 'floor', method: 'POST', path: '/v1/chat/completions', body: { ...directChat, stream: true }, baseline: 'direct stream' },
     { name: 'gateway stream', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, stream: true }, baseline: 'direct stream' },
+    // The other client APIs over the same upstream: what translating the body and the answer costs.
+    { name: 'gateway responses plain', target: 'gateway', method: 'POST', path: '/v1/responses', body: responsesBody, baseline: 'direct plain' },
+    { name: 'gateway responses stream', target: 'gateway', method: 'POST', path: '/v1/responses', body: { ...responsesBody, stream: true }, baseline: 'direct stream' },
+    { name: 'gateway messages plain', target: 'gateway', method: 'POST', path: '/v1/messages', body: messagesBody, baseline: 'direct plain' },
+    { name: 'gateway messages stream', target: 'gateway', method: 'POST', path: '/v1/messages', body: { ...messagesBody, stream: true }, baseline: 'direct stream' },
+    { name: 'gateway traced plain', target: 'gateway-traced', method: 'POST', path: '/v1/chat/completions', body: chatBody, baseline: 'direct plain' },
+    { name: 'gateway traced stream', target: 'gateway-traced', method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, stream: true }, baseline: 'direct stream' },
     { name: 'gateway 3 deployments', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, model: 'bench-3' }, baseline: 'direct plain' },
     { name: 'gateway prompt API', target: 'gateway', method: 'POST', path: '/prompts/bench-echo', body: { text: 'Say something about foxes.' }, baseline: 'direct plain' },
     { name: 'gateway redis ledger', target: 'gateway-redis', method: 'POST', path: '/v1/chat/completions', body: chatBody, baseline: 'direct plain' },
@@ -232,7 +260,15 @@ const RATIOS: Ratio[] = [
   { name: 'gateway plain ÷ floor plain', of: 'gateway plain', over: 'floor plain', target: 1.5 },
   { name: 'gateway stream ÷ floor stream', of: 'gateway stream', over: 'floor stream', target: 2 },
   { name: 'Redis ledger ÷ gateway plain', of: 'gateway redis ledger', over: 'gateway plain', target: 1.1 },
-  { name: 'keys+limits+budget ÷ gateway plain', of: 'gateway redis+keys+limits+budget', over: 'gateway plain', target: 1.15 },
+  // Keys, limits and budgets shared by instances live in Redis: their own cost is measured over the Redis gateway.
+  { name: 'keys+limits+budget ÷ Redis ledger', of: 'gateway redis+keys+limits+budget', over: 'gateway redis ledger', target: 1.15 },
+  { name: 'keys+limits+budget ÷ gateway plain', of: 'gateway redis+keys+limits+budget', over: 'gateway plain' },
+  { name: 'responses ÷ chat, plain', of: 'gateway responses plain', over: 'gateway plain' },
+  { name: 'responses ÷ chat, stream', of: 'gateway responses stream', over: 'gateway stream' },
+  { name: 'messages ÷ chat, plain', of: 'gateway messages plain', over: 'gateway plain' },
+  { name: 'messages ÷ chat, stream', of: 'gateway messages stream', over: 'gateway stream' },
+  { name: 'tracing on ÷ off, plain', of: 'gateway traced plain', over: 'gateway plain' },
+  { name: 'tracing on ÷ off, stream', of: 'gateway traced stream', over: 'gateway stream' },
   { name: 'gateway REST ÷ floor rest', of: 'gateway rest', over: 'floor rest', target: 1.1 },
   { name: 'cache hit ÷ floor plain', of: 'gateway cache hit', over: 'floor plain' },
   { name: 'Redis cache hit ÷ floor plain', of: 'gateway redis cache hit', over: 'floor plain' },
@@ -289,6 +325,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'konnect-bench-'));
   const children: ChildProcess[] = [];
   let nginxStop: (() => Promise<void>) | undefined;
+  let closeSink: (() => void) | undefined;
   try {
     // Measure what production runs: the compiled gateway, not the TypeScript loader.
     build();
@@ -308,7 +345,10 @@ async function main(): Promise<void> {
       } catch (err) {
         console.log(`(floor skipped: ${(err as Error).message.split('\n')[0]})`);
       }
-      for (const name of ['gateway-redis', 'gateway-keys'] as const) {
+      const sink = await startOtlpSink();
+      otlpSink = sink.url;
+      closeSink = sink.close;
+      for (const name of ['gateway-redis', 'gateway-keys', 'gateway-traced'] as const) {
         try {
           gateways[name] = await startGateway(name, upstreamUrl, dir);
           children.push(gateways[name].child);
@@ -403,6 +443,7 @@ async function main(): Promise<void> {
   } finally {
     for (const child of children) child.kill('SIGKILL');
     await nginxStop?.();
+    closeSink?.();
     rmSync(dir, { recursive: true, force: true });
   }
 }

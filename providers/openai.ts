@@ -20,6 +20,8 @@ import type {
 } from '../src/core/types.js';
 import type { ProviderConfigOf } from '../src/config/types.js';
 import { protocolError } from '../src/core/upstream-error.js';
+import { anthropicOnlyFields, withoutAnthropicOnlyFields } from './shared/anthropic-only.js';
+import { warningsFor } from './shared/warnings.js';
 import { createWireClient } from './shared/wire-client.js';
 import { fromHttpFacts, settleAdapterError } from './upstream-errors.js';
 
@@ -178,6 +180,8 @@ function vectorOf(provider: string, embedding: unknown): number[] {
 }
 
 // ---- adapter ----
+const openAIWarnings = warningsFor(anthropicOnlyFields('openai'));
+
 export function createOpenAIAdapter(name: string, config: ProviderConfigOf<'openai' | 'openai-compatible'>, kind: ProviderKind = 'openai'): ProviderAdapter {
   const wire = createWireClient({ provider: name, connections: config.connections });
   const base = (config.base_url || OPENAI_BASE_URL).replace(/\/+$/, '');
@@ -187,14 +191,18 @@ export function createOpenAIAdapter(name: string, config: ProviderConfigOf<'open
   const headers: Record<string, string> = { authorization: `Bearer ${config.api_key || NO_KEY}` };
   for (const key in config.headers) headers[key.toLowerCase()] = config.headers[key]!;
   headers['content-type'] = 'application/json';
+  // OpenAI refuses fields it does not know; a compatible server may understand them (see anthropic-only.ts).
+  const isOpenAI = kind === 'openai';
+  const forWire = (req: ChatRequest): ChatRequest => (isOpenAI ? withoutAnthropicOnlyFields(req) : req);
 
   return {
     kind,
     name,
     close: () => wire.close(),
+    ...(isOpenAI ? { warnings: openAIWarnings } : {}),
     async chat(req, signal) {
       try {
-        const res = await wire.postJson({ url: chatUrl, headers, body: JSON.stringify(toOpenAIRequest(req, false)), signal });
+        const res = await wire.postJson({ url: chatUrl, headers, body: JSON.stringify(toOpenAIRequest(forWire(req), false)), signal });
         return fromOpenAIResponse(res as OpenAI.Chat.Completions.ChatCompletion, name);
       } catch (err) {
         throw settleAdapterError(name, err, signal);
@@ -205,7 +213,7 @@ export function createOpenAIAdapter(name: string, config: ProviderConfigOf<'open
       let sawMeta = false;
       let done = false;
       try {
-        for await (const { data } of wire.postSse({ url: chatUrl, headers, body: JSON.stringify(toOpenAIRequest(req, true)), signal })) {
+        for await (const { data } of wire.postSse({ url: chatUrl, headers, body: JSON.stringify(toOpenAIRequest(forWire(req), true)), signal })) {
           // After [DONE] the rest of the body is read and ignored (as the SDK did), so the connection goes back to the pool.
           if (done || data.length === 0) continue;
           if (data === '[DONE]') {

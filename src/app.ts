@@ -17,6 +17,9 @@ import { createBalancer, type Balancer } from './routing/balancer.js';
 import { registerAdminDeployments } from './routes/admin-deployments.js';
 import { registerChatCompletions } from './routes/chat-completions.js';
 import { registerEmbeddings } from './routes/embeddings.js';
+import { registerMessages } from './routes/messages.js';
+import { registerResponses } from './routes/responses.js';
+import { registerCompletions } from './routes/completions.js';
 import { registerHealth } from './routes/health.js';
 import { registerModels } from './routes/models.js';
 import { registerServices } from './routes/services.js';
@@ -38,6 +41,7 @@ import type { Ledger } from './usage/ledger.js';
 import { PolicyResolver } from './cache/call-policies.js';
 import { createResponseCache } from './cache/create-cache.js';
 import type { ResponseCache } from './cache/response-cache.js';
+import { startTracing } from './telemetry/start-tracing.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -76,7 +80,7 @@ export interface AppDeps {
   logStream?: { write(line: string): void };
   /** The config file, so admin config changes can be written back (`?persist=true`, no Redis). */
   configPath?: string;
-  /** Resolves `${VAR}` in config changes made through the admin API; process.env by default. */
+  /** Resolves `${VAR}` in config changes made through the admin API, and holds the OTEL_* tracing variables; process.env by default. */
   env?: NodeJS.ProcessEnv;
   /** Local copy of the last config overlay seen in Redis; null for none (default: `.konnect-config-cache/` beside `ledger.spool_dir`). */
   configCachePath?: string | null;
@@ -133,6 +137,9 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   const configState = control.state;
   const access = createAccess(config, redis, app.log, services.ledger.store?.scope ?? 'memory');
   const cache = createResponseCache(redis, config.store.key_prefix, app.log, deps.now);
+  // Undefined unless the config or OTEL_* variables turn tracing on: then, and only then, the SDK loads.
+  const tracing = await startTracing(config, deps.env ?? process.env, () => configState.current.config.providers);
+  if (tracing) app.log.info({ endpoint: tracing.settings.url, capture_content: tracing.settings.captureContent }, 'tracing: exporting call spans over OTLP/HTTP');
   app.decorate('gateway', {
     ...services,
     get registry() {
@@ -166,6 +173,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
     await cache.close();
     if (!deps.balancer) await services.balancer.close();
     if (ownsRedis) await redis?.quit().catch(() => redis.disconnect());
+    // Last: every call has settled, so every span has ended and this exports them all.
+    await tracing?.tracer.close().catch((err: unknown) => app.log.warn({ err }, 'tracing: the last spans could not be exported'));
   });
   const { disabledProviders } = configState.current.registry;
   if (disabledProviders.length > 0) {
@@ -177,10 +186,13 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   // Before any route: the access stage attaches its hooks to /v1 and /prompts routes as they register.
   registerAccess(app, access, services.ledger, config.budgets);
   registerAdminAuth(app, config.auth.master_key);
-  registerCallLifecycle(app, () => configState.current);
+  registerCallLifecycle(app, () => configState.current, tracing?.tracer);
 
   registerChatCompletions(app);
   registerEmbeddings(app);
+  registerMessages(app);
+  registerResponses(app, { now: deps.now });
+  registerCompletions(app);
   registerModels(app, () => configState.current.registry, Date.now());
   await registerPrompts(app, {
     checkApproval: (caller, prompt) => access.checkSubscription(caller, 'prompt', prompt.spec.name),

@@ -214,7 +214,7 @@ describe('fromAnthropicResponse', () => {
       created: 1_700_000_000,
       model,
       choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there' }, finishReason: 'length' }],
-      usage: { promptTokens: 130, completionTokens: 5, cachedTokens: 100 },
+      usage: { promptTokens: 130, completionTokens: 5, cachedTokens: 100, cacheWriteTokens: 20 },
     });
   });
 
@@ -258,7 +258,7 @@ describe('mapAnthropicStream', () => {
     expect(text).toBe('Hello world, how are you?');
     expect(chunks.slice(-2)).toEqual([
       { type: 'finish', choice: 0, finishReason: 'stop' },
-      { type: 'usage', usage: { promptTokens: 40, completionTokens: 6, cachedTokens: 30 } },
+      { type: 'usage', usage: { promptTokens: 40, completionTokens: 6, cachedTokens: 30, cacheWriteTokens: 2 } },
     ]);
   });
 

@@ -94,7 +94,7 @@ describe('the Messages wire protocol', () => {
       const sent = fake.requests.at(-1)!;
       expect(sent.url).toBe('/v1/messages');
       expect(sent.headers).toMatchObject({
-        authorization: 'Bearer test-key',
+        'x-api-key': 'test-key',
         'anthropic-version': ANTHROPIC_VERSION,
         'content-type': 'application/json',
         'anthropic-beta': 'tools-2099-01-01',

@@ -44,7 +44,8 @@ describe('chat through the Anthropic adapter', () => {
     expect(res.usage).toMatchObject({ prompt_tokens: 21, completion_tokens: 9, total_tokens: 30 });
 
     const sent = fake.requests.at(-1)!;
-    expect(sent.headers.authorization).toBe('Bearer test-key');
+    expect(sent.headers['x-api-key']).toBe('test-key');
+    expect(sent.headers.authorization).toBeUndefined();
     expect(sent.headers['anthropic-version']).toBeTruthy();
     // temperature is left out: API version 2026-10-21 would answer 400 (the fake does too).
     expect(sent.body).toEqual({ model: upstreamModel, max_tokens: 4096, messages: [{ role: 'user', content: 'Hello?' }] });

@@ -66,7 +66,9 @@ async function deployments(gw: TestGateway): Promise<Array<Record<string, unknow
 describe('limits shared through Redis', () => {
   it("two instances together send exactly a deployment's rpm upstream", async () => {
     const fake = await upstream('shared');
-    const [a, b] = await twoInstances([fake], [{ name: 'm', retries: 0, timeout_ms: 300, deployments: [on(fake, { limits: { rpm: 5 } })] }], 'rpm');
+    // The 7 over the limit wait for a slot until timeout_ms, then get 429; the 5 that hold one
+    // must reach the upstream within it, which on a loaded machine can take well over 300 ms.
+    const [a, b] = await twoInstances([fake], [{ name: 'm', retries: 0, timeout_ms: 2000, deployments: [on(fake, { limits: { rpm: 5 } })] }], 'rpm');
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => call(i % 2 === 0 ? a! : b!, 'm')));
     expect(fake.chatCalls()).toBe(5);
     expect(results.filter((r) => r.status === 200)).toHaveLength(5);

@@ -95,10 +95,11 @@ describe('changes reach every instance', () => {
     expect(bad.body.error.message).toContain('/models/broken/strategy');
     expect(bad.body.error.message).toContain('/models/broken/deployments/0/provider: unknown provider "nowhere"');
 
-    // A provider still used by a group cannot go.
+    // A provider still used by a group cannot go: 409 naming the groups.
     const refused = await admin(c.url, 'DELETE', '/admin/config/providers/demo');
-    expect(refused.status).toBe(400);
-    expect(refused.body.error.message).toContain('/models/base/deployments/0/provider');
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('entry_in_use');
+    expect(refused.body.error.message).toMatch(/^provider 'demo' is still used by model groups? 'base'/);
 
     // A service the router could not serve is refused like the file would be.
     const service = await admin(a.url, 'PUT', '/admin/config/services/odd', { prefix: '/v1/odd', targets: [{ url: 'ftp://x' }] });

@@ -120,6 +120,14 @@ describe.each(factories)('ledger store contract: $name', (factory) => {
           ttft_count: 1,
           cache_hits: 1,
           saved_cost_nano_usd: 4321,
+          // Buckets of 1.2^i ms: 100 ms → 26, 301 → 32, 50 → 22, 9 → 13, 40 → 21.
+          latency_hist: new Map([
+            [26, 1],
+            [32, 1],
+            [22, 1],
+            [13, 1],
+          ]),
+          ttft_hist: new Map([[21, 1]]),
         },
       },
     ]);
@@ -256,11 +264,12 @@ describe('redis store layout', () => {
       usageRetentionDays: 2,
       dedupeTtlS: 600,
     });
-    await store.write({ id: 'layout', records: [record({ time: Date.now() }), record({ time: Date.now() - 3 * H })] });
+    await store.write({ id: 'layout', records: [record({ time: Date.now(), tags: ['eu'] }), record({ time: Date.now() - 3 * H })] });
     const keys = (await cleanup.keys(`${prefix}*`)).sort();
-    expect(keys.length).toBe(4);
+    // seen, log, and per hour a per-call hash and a per-tag hash; the tagged hour also a tag set.
+    expect(keys.length).toBe(7);
     for (const key of keys) expect(key.startsWith(`${prefix}{ledger}:`)).toBe(true);
-    for (const key of keys.filter((k) => k.includes(':h:'))) {
+    for (const key of keys.filter((k) => /:(h|t|tags):/.test(k))) {
       const ttl = await cleanup.ttl(key);
       expect(ttl).toBeGreaterThan(2 * 86_400 - 60);
       expect(ttl).toBeLessThanOrEqual(2 * 86_400);

@@ -298,7 +298,7 @@ describe.each(stores)('usage ledger over HTTP ($name store)', ({ name, store }) 
     expect(res.headers.get('content-disposition')).toMatch(/attachment; filename="usage-.*\.csv"/);
     const text = await res.text();
     expect(text.split('\r\n')[0]).toBe(
-      'model,provider,route,day,requests,errors,prompt_tokens,completion_tokens,cached_tokens,total_tokens,cost_usd,latency_ms_avg,ttft_ms_avg,cache_hits,saved_cost_usd',
+      'model,provider,route,day,requests,errors,prompt_tokens,completion_tokens,cached_tokens,total_tokens,cost_usd,latency_ms_avg,latency_ms_p50,latency_ms_p95,latency_ms_p99,ttft_ms_avg,ttft_ms_p50,ttft_ms_p95,cache_hits,saved_cost_usd',
     );
     const csv = parseCsv(text);
     expect(csv).toHaveLength(json.rows.length);

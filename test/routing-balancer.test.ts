@@ -138,6 +138,10 @@ describe('health', () => {
     for (let i = 0; i < 50; i++) expect(await modelOf(balancer, group)).toBe('steady');
 
     clock.now += 10_000;
+    // The cooldown is over even while no request has come to probe it: no end time stuck at "now".
+    expect(balancer.status(flaky)).toMatchObject({ state: 'healthy', cooldownUntil: undefined, probing: false });
+    clock.now += 60_000;
+    expect(balancer.status(flaky)).toMatchObject({ state: 'healthy', cooldownUntil: undefined });
     const picks: string[] = [];
     const held = [];
     for (let i = 0; i < 50; i++) {

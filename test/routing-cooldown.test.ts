@@ -52,6 +52,15 @@ describe('DeploymentHealth', () => {
     expect(failTimes(health, 3, 10_000).at(-1)).toBe(11_000);
   });
 
+  it('reports a cooldown that ran out as over, even before any request probes it', () => {
+    const health = new DeploymentHealth(policy);
+    failTimes(health, 3, 0);
+    expect(health.state(999)).toBe('cooldown');
+    expect(health.state(1000)).toBe('healthy');
+    expect(health.state(60_000)).toBe('healthy');
+    expect(health.isProbing).toBe(false);
+  });
+
   it('ends a cooldown early when the deployment answers anyway', () => {
     const health = new DeploymentHealth(policy);
     failTimes(health, 3, 0);

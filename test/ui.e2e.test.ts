@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LedgerRecord } from '../src/usage/ledger.js';
 import { launchChromium } from './helpers/chromium.js';
+import { seedHistory } from './helpers/usage-history.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
 const MASTER = 'sk-master-ui-e2e';
@@ -51,63 +51,15 @@ async function admin<T>(path: string, init: RequestInit = {}): Promise<T> {
   return (await res.json()) as T;
 }
 
-/**
- * Two weeks of earlier traffic written straight to the ledger store, so the charts have a
- * history to draw; none of it falls on today, which holds only the test's own calls.
- */
-async function seedHistory(): Promise<void> {
-  const records: LedgerRecord[] = [];
-  const models = [
-    { model: 'mock', upstream: 'mock-1', input: 2.5, output: 10, share: 1 },
-    { model: 'mock-fast', upstream: 'mock-2', input: 0.15, output: 0.6, share: 3 },
-  ];
-  const midnight = Date.parse(`${today()}T00:00:00Z`);
-  for (let day = 13; day >= 1; day--) {
-    for (const [m, spec] of models.entries()) {
-      // Weekdays busier than weekends, slowly growing towards today, a little jitter.
-      const weekday = new Date(midnight - day * DAY_MS).getUTCDay();
-      const busy = weekday === 0 || weekday === 6 ? 0.35 : 1;
-      const calls = Math.round(spec.share * busy * (10 + (13 - day) * 0.8 + ((day * 5 + m * 3) % 4)));
-      for (let i = 0; i < calls; i++) {
-        const prompt = 400 + ((i * 97 + day * 13) % 900);
-        const completion = 80 + ((i * 31 + day) % 300);
-        const failed = (i + day) % 23 === 0;
-        records.push({
-          id: `seed-${day}-${m}-${i}`,
-          client_request_id: null,
-          time: midnight - day * DAY_MS + ((i * 3_600_000 * 7) % DAY_MS),
-          key_id: null,
-          team: i % 3 === 0 ? 'data-science' : 'web',
-          route: 'chat',
-          model: spec.model,
-          provider: 'demo',
-          upstream_model: spec.upstream,
-          prompt_tokens: prompt,
-          completion_tokens: failed ? 0 : completion,
-          cached_tokens: 0,
-          usage_source: 'reported',
-          cost_nano_usd: failed ? 0 : Math.round((prompt * spec.input + completion * spec.output) * 1000),
-          price_known: true,
-          latency_ms: 180 + ((i * 53 + day * 11) % 500) + m * 150,
-          ttft_ms: null,
-          status: failed ? 502 : 200,
-          attempts: 1,
-          tags: [],
-          cache_hit: false,
-        });
-      }
-    }
-  }
-  await gw.app.gateway.ledger.store!.write({ id: 'ui-e2e-seed', records });
-}
-
 /** Today's traffic through the real routes: chats on two groups, a stream, failing service calls. */
 async function makeTraffic(): Promise<void> {
   for (let i = 0; i < 4; i++) {
     await gw.client.chat.completions.create({ model: 'mock', messages: [{ role: 'user', content: `Hello number ${i}, tell me about gateways.` }] });
   }
   for (let i = 0; i < 3; i++) {
-    await gw.client.chat.completions.create({ model: 'mock-fast', messages: [{ role: 'user', content: `Quick question ${i}` }] });
+    // Two of them tagged, for spend by tag.
+    const headers = i < 2 ? { 'x-gateway-tags': 'batch' } : {};
+    await gw.client.chat.completions.create({ model: 'mock-fast', messages: [{ role: 'user', content: `Quick question ${i}` }] }, { headers });
   }
   const stream = await gw.client.chat.completions.create({
     model: 'mock',
@@ -163,10 +115,10 @@ beforeAll(async () => {
     // Nothing listens on port 9: calls fail with 502 and count as errors.
     services: [{ name: 'users', prefix: '/api/users', targets: [{ url: 'http://127.0.0.1:9', weight: 1 }], retries: 0 }],
   });
-  await seedHistory();
+  await seedHistory(gw.app.gateway.ledger.store!, today());
   await makeTraffic();
   browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, timezoneId: 'UTC' });
+  context = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true, timezoneId: 'UTC' });
   page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(err.message));
   page.on('console', (message) => {
@@ -220,6 +172,13 @@ describe('the console in Chromium', () => {
     for (const field of ['requests', 'errors', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'cost_usd', 'latency_ms_avg', 'ttft_ms_avg'] as const) {
       expect(await numberAt(`#usage-totals td[data-col="${field}"]`), field).toBe(api.totals[field]);
     }
+    // Percentiles: the gateway's numbers where it reports them, "–" where it does not (yet).
+    const totals = api.totals as unknown as Record<string, number | null | undefined>;
+    for (const field of ['latency_ms_p50', 'latency_ms_p95', 'latency_ms_p99', 'ttft_ms_p50', 'ttft_ms_p95']) {
+      const cell = page.locator(`#usage-totals td[data-col="${field}"]`);
+      if (typeof totals[field] === 'number') expect(Number(await cell.getAttribute('data-value')), field).toBe(totals[field]);
+      else expect(await cell.textContent(), field).toBe('–');
+    }
 
     // The chart: a canvas with a description naming each line, and its numbers as a table.
     const figure = page.locator('#usage-chart');
@@ -247,7 +206,8 @@ describe('the console in Chromium', () => {
 
   it('exports the same CSV as the admin API', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
-    expect(download.suggestedFilename()).toBe(`usage-${today()}-${new Date(Date.parse(today()) + DAY_MS).toISOString().slice(0, 10)}.csv`);
+    // Named after the range shown: the last day is inclusive, so from and to are both today.
+    expect(download.suggestedFilename()).toBe(`usage-${today()}-${today()}.csv`);
     const saved = readFileSync((await download.path())!, 'utf8');
     const res = await fetch(`${gw.url}/admin/usage?from=${today()}&to=${today()}&group_by=hour,model&format=csv`, { headers: { authorization: `Bearer ${MASTER}` } });
     expect(saved).toBe(await res.text());
@@ -267,6 +227,40 @@ describe('the console in Chromium', () => {
     expect(await page.locator('#usage-chart-data tbody tr').count()).toBe(14);
     expect(await numberAt('#usage-breakdown tfoot td[data-col="requests"]')).toBe(api.totals.requests);
     await shot('usage');
+  }, 60_000);
+
+  it('labels hours with their date when the range spans days, and groups by tag', async () => {
+    const yesterday = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
+    await page.getByLabel('From (UTC)').fill(yesterday);
+    await page.getByLabel('To (UTC, inclusive)').fill(today());
+    await page.getByLabel('Per', { exact: true }).selectOption('hour');
+    await page.getByLabel('Group by', { exact: true }).selectOption('tag');
+    await page.getByLabel('Show', { exact: true }).selectOption('cost_usd');
+    await page.waitForSelector('main[aria-busy="false"]');
+    const res = await fetch(`${gw.url}/admin/usage?from=${today()}&to=${today()}&group_by=tag`, { headers: { authorization: `Bearer ${MASTER}` } });
+    if (res.ok) {
+      // Spend by tag, with the admin API's numbers.
+      const api = (await res.json()) as UsageReport;
+      await page.getByLabel('From (UTC)').fill(today());
+      await usageLoaded();
+      const byTag = new Map(api.rows.map((row) => [row.tag ?? 'untagged', row]));
+      expect(byTag.get('batch')?.requests).toBe(2);
+      for (const [tag, row] of byTag) {
+        const line = page.locator('#usage-breakdown tbody tr', { has: page.locator(`th:text-is("${tag}")`) });
+        expect(await line.locator('td[data-col="cost_usd"]').getAttribute('data-value'), String(tag)).toBe(String(row.cost_usd));
+      }
+      await page.getByLabel('From (UTC)').fill(yesterday);
+    } else {
+      // A gateway without tag reports says so; the page shows its words.
+      await expect.poll(() => page.getByRole('status').first().textContent()).toContain("cannot use 'tag'");
+    }
+    await page.getByLabel('Group by', { exact: true }).selectOption('model');
+    await usageLoaded();
+    // The x labels of a range over two days carry dates: a 25-hour range is not "00:00 … 12:00 … 00:00".
+    const ticks = (await page.locator('#usage-chart .chart-host').getAttribute('data-x-ticks'))!.split(' | ');
+    expect(ticks.length).toBeGreaterThan(2);
+    for (const tick of ticks) expect(tick).toMatch(/^\d\d:00 \d\d-\d\d$/);
+    expect(new Set(ticks.map((t) => t.slice(6))).size).toBe(2);
   }, 60_000);
 
   it('lists model groups, prompt APIs and services, and calls a prompt API from its form', async () => {

@@ -1,7 +1,7 @@
 /**
  * Anthropic's Messages API spoken directly over the shared wire client (undici, one pool per
- * provider): no SDK on the hot path. The request and headers are what `@anthropic-ai/sdk` 1.x
- * sends, so the API sees the same calls. https://docs.anthropic.com/en/api/messages
+ * provider): no SDK on the hot path. The request is what `@anthropic-ai/sdk` 1.x sends, with the
+ * key in `x-api-key` as the API documents it. https://docs.anthropic.com/en/api/messages
  */
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { AnthropicProviderConfig } from '../../src/config/types.js';
@@ -28,8 +28,9 @@ function headersFor(config: AnthropicProviderConfig, accept: string): Record<str
   const headers: Record<string, string> = {
     accept,
     'anthropic-version': ANTHROPIC_VERSION,
-    // The SDK 1.x sends an API key as a bearer token, not as `x-api-key`.
-    authorization: `Bearer ${config.api_key ?? ''}`,
+    // The header the API documents for keys (https://docs.anthropic.com/en/api/overview), whatever
+    // a given SDK version sends: proxies and compatible servers in between look for it.
+    'x-api-key': config.api_key ?? '',
   };
   for (const [name, value] of Object.entries(config.headers ?? {})) headers[name.toLowerCase()] = value;
   headers['content-type'] = 'application/json';

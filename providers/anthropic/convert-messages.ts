@@ -2,12 +2,12 @@
  * Canonical messages → Messages API turns: strict user/assistant alternation, images and tool
  * calls as blocks, tool results as `tool_result` blocks of a user turn.
  */
-import type { ChatMessage, ContentPart, ToolCall } from '../../src/core/types.js';
+import type { CacheControl, ChatMessage, ContentPart, TextPart, ToolCall } from '../../src/core/types.js';
 import { assertNever } from '../../src/core/types.js';
 import { parseBase64DataUrl } from '../shared/data-url.js';
 import { invalidRequest } from '../shared/invalid-request.js';
 import { textOf } from '../shared/message-text.js';
-import type { AnthropicBlock, AnthropicTurn, ImageMediaType } from './wire-types.js';
+import type { AnthropicBlock, AnthropicTextParam, AnthropicTurn, ImageMediaType } from './wire-types.js';
 
 /** Anthropic rejects empty conversations and an assistant first turn; LiteLLM's placeholder does too. */
 const PLACEHOLDER_USER_TEXT = '.';
@@ -16,6 +16,11 @@ const IMAGE_MEDIA_TYPES: readonly string[] = ['image/jpeg', 'image/png', 'image/
 
 function isImageMediaType(mimeType: string): mimeType is ImageMediaType {
   return IMAGE_MEDIA_TYPES.includes(mimeType);
+}
+
+/** A cache breakpoint, where the part has one: prompt caching only works if it reaches the API. */
+function withCacheControl<T extends AnthropicBlock>(block: T, cacheControl: CacheControl | undefined): T {
+  return cacheControl ? { ...block, cache_control: cacheControl } : block;
 }
 
 function toImageBlock(url: string): AnthropicBlock {
@@ -32,7 +37,20 @@ function toUserBlocks(content: string | ContentPart[]): AnthropicBlock[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   return content
     .filter((part) => part.type !== 'text' || part.text !== '')
-    .map((part) => (part.type === 'text' ? { type: 'text', text: part.text } : toImageBlock(part.image_url.url)));
+    .map((part) =>
+      withCacheControl(part.type === 'text' ? { type: 'text', text: part.text } : toImageBlock(part.image_url.url), part.cache_control),
+    );
+}
+
+function hasCacheControl(content: string | TextPart[] | null | undefined): content is TextPart[] {
+  if (!Array.isArray(content)) return false;
+  for (const part of content) if (part.cache_control) return true;
+  return false;
+}
+
+/** Text parts as blocks, empty ones left out (a 400 upstream); used only where a part carries a breakpoint. */
+function toTextParams(parts: TextPart[]): AnthropicTextParam[] {
+  return parts.filter((part) => part.text !== '').map((part) => withCacheControl({ type: 'text', text: part.text }, part.cache_control));
 }
 
 function toToolUseBlock(call: ToolCall): AnthropicBlock {
@@ -59,12 +77,16 @@ function toTurn(message: ChatMessage): { role: 'user' | 'assistant'; content: An
     case 'assistant': {
       const text = textOf(message.content);
       // Empty text blocks are a 400 upstream; an assistant turn of only tool calls has none.
-      const blocks: AnthropicBlock[] = text ? [{ type: 'text', text }] : [];
+      const blocks: AnthropicBlock[] = hasCacheControl(message.content) ? toTextParams(message.content) : text ? [{ type: 'text', text }] : [];
       for (const call of message.tool_calls ?? []) blocks.push(toToolUseBlock(call));
       return { role: 'assistant', content: blocks };
     }
-    case 'tool':
-      return { role: 'user', content: [{ type: 'tool_result', tool_use_id: message.tool_call_id, content: textOf(message.content) }] };
+    case 'tool': {
+      const content = hasCacheControl(message.content) ? toTextParams(message.content) : textOf(message.content);
+      const result: AnthropicBlock = { type: 'tool_result', tool_use_id: message.tool_call_id, content };
+      if (message.is_error) result.is_error = true;
+      return { role: 'user', content: [result] };
+    }
     default:
       return assertNever(message);
   }
@@ -87,6 +109,6 @@ export function toAnthropicTurns(messages: ChatMessage[]): AnthropicTurn[] {
   // A lone text block goes as a plain string: the same to the API, easier to read in logs.
   return turns.map((turn) => {
     const only = turn.content.length === 1 ? turn.content[0] : undefined;
-    return only?.type === 'text' ? { role: turn.role, content: only.text } : turn;
+    return only?.type === 'text' && !only.cache_control ? { role: turn.role, content: only.text } : turn;
   });
 }

@@ -4,14 +4,21 @@ import type { ChatResponse, ToolCall, Usage } from '../../src/core/types.js';
 import { mapAnthropicFinishReason } from './map-finish-reason.js';
 import { isTextBlock, isToolUseBlock, type AnthropicMessage, type AnthropicUsage } from './wire-types.js';
 
-/** Anthropic counts cache reads and writes apart from `input_tokens`; OpenAI's prompt_tokens holds all three. */
+/**
+ * Anthropic counts cache reads and writes apart from `input_tokens`; OpenAI's prompt_tokens holds
+ * all three. Writes are kept apart too (only when there are any), so the Messages route can answer
+ * them as Anthropic does.
+ */
 export function fromAnthropicUsage(usage: AnthropicUsage): Usage {
   const cacheRead = usage.cache_read_input_tokens ?? 0;
-  return {
-    promptTokens: (usage.input_tokens ?? 0) + cacheRead + (usage.cache_creation_input_tokens ?? 0),
+  const cacheWrite = usage.cache_creation_input_tokens ?? 0;
+  const out: Usage = {
+    promptTokens: (usage.input_tokens ?? 0) + cacheRead + cacheWrite,
     completionTokens: usage.output_tokens ?? 0,
     cachedTokens: cacheRead,
   };
+  if (cacheWrite > 0) out.cacheWriteTokens = cacheWrite;
+  return out;
 }
 
 /** `now` (ms) stands in for `created`, which the Messages API does not send; `provider` names the configured provider in errors. */
@@ -40,6 +47,7 @@ export function fromAnthropicResponse(res: AnthropicMessage, now = Date.now(), p
           ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
         },
         finishReason: mapAnthropicFinishReason(res.stop_reason),
+        ...(res.stop_reason === 'stop_sequence' && res.stop_sequence ? { stopSequence: res.stop_sequence } : {}),
       },
     ],
     usage: fromAnthropicUsage(res.usage),

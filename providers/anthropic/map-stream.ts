@@ -100,7 +100,9 @@ export async function* mapAnthropicStream(
           if (value != null) usage[key as keyof AnthropicUsage] = value as number;
         }
         yield* flushMeta();
-        yield { type: 'finish', choice: 0, finishReason: mapAnthropicFinishReason(event.delta.stop_reason) };
+        yield event.delta.stop_reason === 'stop_sequence' && event.delta.stop_sequence
+          ? { type: 'finish', choice: 0, finishReason: 'stop', stopSequence: event.delta.stop_sequence }
+          : { type: 'finish', choice: 0, finishReason: mapAnthropicFinishReason(event.delta.stop_reason) };
         break;
       case 'message_stop':
         stopped = true;

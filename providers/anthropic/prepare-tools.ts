@@ -19,6 +19,7 @@ export function prepareAnthropicTools(req: ChatRequest): Pick<AnthropicRequest, 
     name: tool.function.name,
     ...(tool.function.description ? { description: tool.function.description } : {}),
     input_schema: tool.function.parameters ?? { type: 'object', properties: {} },
+    ...(tool.cache_control ? { cache_control: tool.cache_control } : {}),
   }));
   const choice = toToolChoice(req);
   return choice ? { tools, tool_choice: choice } : { tools };

@@ -3,17 +3,22 @@
  * 2026-10-21, the one `@anthropic-ai/sdk` 1.x sends). https://docs.anthropic.com/en/api/messages
  */
 
+import type { CacheControl, ThinkingConfig } from '../../src/core/types.js';
+
 /** The image types the Messages API takes as base64 data. */
 export type ImageMediaType = 'image/jpeg' | 'image/png' | 'image/gif' | 'image/webp';
 
+export type AnthropicTextParam = { type: 'text'; text: string; cache_control?: CacheControl };
+
 export type AnthropicBlock =
-  | { type: 'text'; text: string }
+  | AnthropicTextParam
   | {
       type: 'image';
       source: { type: 'base64'; media_type: ImageMediaType; data: string } | { type: 'url'; url: string };
+      cache_control?: CacheControl;
     }
   | { type: 'tool_use'; id: string; name: string; input: unknown }
-  | { type: 'tool_result'; tool_use_id: string; content: string };
+  | { type: 'tool_result'; tool_use_id: string; content: string | AnthropicTextParam[]; is_error?: boolean };
 
 export interface AnthropicTurn {
   role: 'user' | 'assistant';
@@ -29,11 +34,13 @@ export interface AnthropicRequest {
   model: string;
   max_tokens: number;
   messages: AnthropicTurn[];
-  system?: string;
+  /** Blocks only where a block carries a cache breakpoint; a plain string otherwise. */
+  system?: string | AnthropicTextParam[];
   stop_sequences?: string[];
   metadata?: { user_id: string };
-  tools?: Array<{ name: string; description?: string; input_schema: Record<string, unknown> }>;
+  tools?: Array<{ name: string; description?: string; input_schema: Record<string, unknown>; cache_control?: CacheControl }>;
   tool_choice?: AnthropicToolChoice;
+  thinking?: ThinkingConfig;
 }
 
 export interface AnthropicUsage {
@@ -62,6 +69,7 @@ export interface AnthropicMessage {
   model: string;
   content: AnthropicResponseBlock[];
   stop_reason: string | null;
+  stop_sequence?: string | null;
   usage: AnthropicUsage;
 }
 
@@ -74,7 +82,7 @@ export type AnthropicStreamEvent =
       delta: { type: 'text_delta'; text: string } | { type: 'input_json_delta'; partial_json: string } | { type: string };
     }
   | { type: 'content_block_stop'; index: number }
-  | { type: 'message_delta'; delta: { stop_reason: string | null }; usage?: AnthropicUsage | null }
+  | { type: 'message_delta'; delta: { stop_reason: string | null; stop_sequence?: string | null }; usage?: AnthropicUsage | null }
   | { type: 'message_stop' }
   | { type: 'ping' }
   /** An `event: error` frame: the stream failed after its 200 (mapAnthropicStream throws it). */

@@ -10,6 +10,7 @@ function toGenerationConfig(req: ChatRequest): GeminiGenerationConfig {
   const config: GeminiGenerationConfig = {};
   if (req.temperature !== undefined) config.temperature = req.temperature;
   if (req.top_p !== undefined) config.topP = req.top_p;
+  if (req.top_k !== undefined) config.topK = req.top_k;
   const maxTokens = req.max_completion_tokens ?? req.max_tokens;
   if (maxTokens !== undefined) config.maxOutputTokens = maxTokens;
   if (req.stop !== undefined) config.stopSequences = typeof req.stop === 'string' ? [req.stop] : req.stop;

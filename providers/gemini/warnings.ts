@@ -3,6 +3,7 @@ import { droppedField, turnAndToolFields, warningsFor } from '../shared/warnings
 
 export const geminiWarnings = warningsFor([
   droppedField('user', 'gemini', (req) => req.user !== undefined),
+  droppedField('thinking', 'gemini', (req) => req.thinking !== undefined),
   // Gemini may always call several functions at once; `true` asks for nothing more than that.
   droppedField('parallel_tool_calls', 'gemini', (req) => req.parallel_tool_calls === false),
   ...turnAndToolFields('gemini'),

@@ -11,6 +11,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { Agent, request, type Dispatcher } from 'undici';
 import { GatewayError } from '../../src/core/errors.js';
 import { UpstreamError, protocolError } from '../../src/core/upstream-error.js';
+import { withUpstreamHeaders } from '../../src/core/upstream-headers.js';
 import { settleAdapterError } from '../upstream-errors.js';
 
 /** Requests in flight at once per provider when its config sets no `connections`. */
@@ -104,7 +105,8 @@ export function createWireClient(options: WireClientOptions): WireClient {
       held = false;
     };
     try {
-      const res = await request(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: req.signal, dispatcher: agent });
+      const headers = withUpstreamHeaders(req.signal, req.headers);
+      const res = await request(req.url, { method: 'POST', headers, body: req.body, signal: req.signal, dispatcher: agent });
       res.body.once('close', release);
       return { res, release };
     } catch (err) {

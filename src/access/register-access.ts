@@ -8,7 +8,9 @@
  *   are only known once the prompt is rendered). Prompt permission and `approval: required`
  *   are checked by the prompt route (`mayUse`, `access.checkSubscription`);
  * - other `/v1/*` and `/prompts` routes (listings): identify, then check the key is still
- *   current, counting nothing.
+ *   current, counting nothing. Those among them that translate another API's body into a chat
+ *   request (`/v1/responses`, `/v1/messages`, `/v1/completions`) count the call in their
+ *   handler with `admitChat`.
  */
 import type { Redis } from 'ioredis';
 import type {

@@ -11,6 +11,7 @@ interface ChoiceParts {
   hasText: boolean;
   tools: ToolCall[];
   finish?: FinishReason;
+  stopSequence?: string;
 }
 
 export class AnswerCollector {
@@ -48,9 +49,12 @@ export class AnswerCollector {
         call.function.arguments += chunk.argumentsDelta;
         return;
       }
-      case 'finish':
-        this.choice(chunk.choice).finish = chunk.finishReason;
+      case 'finish': {
+        const parts = this.choice(chunk.choice);
+        parts.finish = chunk.finishReason;
+        if (chunk.stopSequence) parts.stopSequence = chunk.stopSequence;
         return;
+      }
       case 'meta':
         if (chunk.id) this.id = chunk.id;
         if (chunk.model) this.model = chunk.model;
@@ -77,6 +81,7 @@ export class AnswerCollector {
           ...(tools.length > 0 ? { tool_calls: tools } : {}),
         },
         finishReason: parts.finish,
+        ...(parts.stopSequence ? { stopSequence: parts.stopSequence } : {}),
       });
     }
     if (choices.length === 0) return undefined;

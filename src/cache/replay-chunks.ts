@@ -24,7 +24,7 @@ export function replayChunks(answer: CachedAnswer): ChatChunk[] {
         chunks.push({ type: 'tool-call-delta', choice: choice.index, toolIndex, argumentsDelta: fragment });
       }
     });
-    chunks.push({ type: 'finish', choice: choice.index, finishReason: choice.finishReason });
+    chunks.push({ type: 'finish', choice: choice.index, finishReason: choice.finishReason, ...(choice.stopSequence ? { stopSequence: choice.stopSequence } : {}) });
   }
   return chunks;
 }

@@ -5,15 +5,14 @@
 import { Type } from '@sinclair/typebox';
 import { closed } from './schema-builders.js';
 
-/** Exact-match response cache settings. */
 export const cacheSettingsSchema = Type.Object(
   {
-    /** How long an answer is served from the cache, s. */
-    ttl_s: Type.Integer({ minimum: 1 }),
-    /** Also cache requests with a temperature other than 0 (answers then stop varying). */
-    any_temperature: Type.Boolean({ default: false }),
-    /** Entries kept per group or prompt; the oldest go first past it. */
-    max_entries: Type.Integer({ minimum: 1, default: 1000 }),
+    ttl_s: Type.Integer({ minimum: 1, description: 'How long an answer is served from the cache, s.' }),
+    any_temperature: Type.Boolean({
+      default: false,
+      description: 'Also cache requests with a temperature other than 0 (answers then stop varying).',
+    }),
+    max_entries: Type.Integer({ minimum: 1, default: 1000, description: 'Entries kept per group or prompt; the oldest go first past it.' }),
   },
-  closed,
+  { ...closed, description: 'Exact-match response cache; absent: none.' },
 );

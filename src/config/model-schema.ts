@@ -5,69 +5,81 @@ import { guardrailSettingsSchema } from './guardrails-schema.js';
 import { GROUP_NAME_PATTERN, MODEL_NAME_MAX, NOT_RESERVED } from './names.js';
 import { closed, StringEnum } from './schema-builders.js';
 
-/** USD per 1M tokens. */
 export const priceSchema = Type.Object(
   {
-    input: Type.Number({ minimum: 0 }),
-    output: Type.Number({ minimum: 0 }),
-    cached_input: Type.Optional(Type.Number({ minimum: 0 })),
+    input: Type.Number({ minimum: 0, description: 'USD per 1M prompt tokens.' }),
+    output: Type.Number({ minimum: 0, description: 'USD per 1M completion tokens.' }),
+    cached_input: Type.Optional(Type.Number({ minimum: 0, description: 'USD per 1M prompt tokens read from the provider\'s prompt cache; `input` when absent.' })),
   },
-  closed,
+  {
+    ...closed,
+    description: `USD per 1M tokens. Absent: the bundled price table (src/usage/prices.ts); a model
+      in neither costs 0 and its calls are flagged as unpriced.`,
+  },
 );
 
 export const deploymentLimitsSchema = Type.Object(
   {
-    /** Requests per minute. */
-    rpm: Type.Optional(Type.Integer({ minimum: 1 })),
-    /** Tokens per minute (prompt + completion). */
-    tpm: Type.Optional(Type.Integer({ minimum: 1 })),
-    /** Requests in flight at once. */
-    concurrency: Type.Optional(Type.Integer({ minimum: 1 })),
+    rpm: Type.Optional(Type.Integer({ minimum: 1, description: 'Requests per minute.' })),
+    tpm: Type.Optional(Type.Integer({ minimum: 1, description: 'Tokens per minute (prompt + completion).' })),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, description: 'Requests in flight at once.' })),
   },
-  closed,
+  { ...closed, description: 'What this deployment may take; past a limit the balancer picks another deployment ([balancing.md](balancing.md)).' },
 );
 
 const STRATEGIES = ['weighted', 'cost', 'latency', 'least-busy', 'priority'] as const;
 
 export const deploymentSchema = Type.Object(
   {
-    /** A key under `providers:`. */
-    provider: Type.String({ minLength: 1 }),
-    /** The upstream model id. */
-    model: Type.String({ minLength: 1 }),
-    weight: Type.Number({ exclusiveMinimum: 0, default: 1 }),
+    provider: Type.String({ minLength: 1, description: 'A key under `providers:`.' }),
+    model: Type.String({ minLength: 1, description: 'The upstream model id.' }),
+    weight: Type.Number({ exclusiveMinimum: 0, default: 1, description: 'Share of traffic under the `weighted` strategy, relative to the other deployments.' }),
     price: Type.Optional(priceSchema),
     limits: Type.Optional(deploymentLimitsSchema),
-    /** Per-attempt timeout for this deployment, ms; the group's when absent. */
-    timeout_ms: Type.Optional(Type.Integer({ minimum: 1 })),
+    timeout_ms: Type.Optional(Type.Integer({ minimum: 1, description: "Per-attempt timeout for this deployment, ms; the group's when absent." })),
   },
   closed,
 );
 
 export const modelGroupSchema = Type.Object(
   {
-    /** What clients send as `model`: a model name they can send, without `/` (that is `<provider>/<model>`). */
-    name: Type.String({ minLength: 1, maxLength: MODEL_NAME_MAX, pattern: GROUP_NAME_PATTERN, ...NOT_RESERVED }),
-    strategy: StringEnum(STRATEGIES, { default: 'weighted' }),
-    /** Further attempts after the first, on 429/5xx/timeout/connect errors. */
-    retries: Type.Integer({ minimum: 0, maximum: 10, default: 2 }),
-    /** Per attempt, ms. */
-    timeout_ms: Type.Integer({ minimum: 1, default: 30000 }),
-    /** Bounds all attempts together, ms. */
-    deadline_ms: Type.Optional(Type.Integer({ minimum: 1 })),
-    /** Groups tried, in order, when this one's attempts are spent. */
-    fallbacks: Type.Array(Type.String(), { default: [] }),
-    deployments: Type.Array(deploymentSchema, { minItems: 1 }),
-    /** Exact-match response cache; absent: none. */
+    name: Type.String({
+      minLength: 1,
+      maxLength: MODEL_NAME_MAX,
+      pattern: GROUP_NAME_PATTERN,
+      ...NOT_RESERVED,
+      description: 'What clients send as `model`: a model name they can send, without `/` (that is `<provider>/<model>`).',
+    }),
+    strategy: StringEnum(STRATEGIES, { default: 'weighted', description: 'How a deployment is picked for each attempt ([balancing.md](balancing.md)).' }),
+    retries: Type.Integer({ minimum: 0, maximum: 10, default: 2, description: 'Further attempts after the first, on 429/5xx/timeout/connect errors.' }),
+    timeout_ms: Type.Integer({
+      minimum: 1,
+      default: 30000,
+      description: 'Per attempt, ms; for a stream, until its first chunk and then between chunks.',
+    }),
+    deadline_ms: Type.Optional(Type.Integer({ minimum: 1, description: 'Bounds all attempts together, ms.' })),
+    fallbacks: Type.Array(Type.String(), { default: [], description: "Groups tried, in order, when this one's attempts are spent." }),
+    deployments: Type.Array(deploymentSchema, { minItems: 1, description: 'Where calls to this group go: a provider and its model each.' }),
     cache: Type.Optional(cacheSettingsSchema),
     guardrails: Type.Optional(guardrailSettingsSchema),
-    /**
-     * Past `threshold` (a fraction of the tightest budget that applies to the caller), calls go
-     * to `group`, a cheaper one, instead of being refused; past the budget itself they are refused.
-     */
     budget_fallback: Type.Optional(
-      Type.Object({ group: Type.String({ minLength: 1 }), threshold: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.9 }) }, closed),
+      Type.Object(
+        {
+          group: Type.String({ minLength: 1, description: 'The cheaper model group calls go to.' }),
+          threshold: Type.Number({
+            exclusiveMinimum: 0,
+            maximum: 1,
+            default: 0.9,
+            description: 'A fraction of the tightest budget that applies to the caller.',
+          }),
+        },
+        {
+          ...closed,
+          description: `Past \`threshold\`, calls go to \`group\` instead of being refused; past the budget
+            itself they are refused.`,
+        },
+      ),
     ),
   },
-  closed,
+  { ...closed, description: 'A model group: what clients name as `model`, and the deployments its calls go to.' },
 );

@@ -26,63 +26,81 @@ function directSchema(kind: ProviderKind) {
       type: ['boolean', 'array'],
       items: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[A-Za-z0-9._:/@+-]*\\*?$' },
       default: directByDefault(kind),
+      description: `Which models clients may name as \`<provider>/<model>\` without a model group: \`true\` (any),
+        \`false\` (none) or a list of model ids, each exact or a prefix ending in \`*\` (\`gpt-4o*\`).`,
     }),
   );
 }
 
-/** Extra headers sent upstream (an OpenAI organization, a proxy token…). */
-const headers = Type.Optional(StringMap(Type.String()));
+const headers = Type.Optional(StringMap(Type.String(), { description: 'Extra headers sent upstream (an OpenAI organization, a proxy token…).' }));
 
 /** What a hosted vendor (OpenAI, Anthropic, Gemini) takes. */
 const hosted = {
-  /** Without one, or with an empty one (`${KEY:-}`), the provider and its deployments are left out at start. */
-  api_key: Type.Optional(Type.String()),
-  /** The vendor's API root when absent; set it for a proxy or a regional endpoint. */
-  base_url: Type.Optional(Type.String()),
+  api_key: Type.Optional(
+    Type.String({
+      description: 'The vendor API key. Without one, or with an empty one (`${KEY:-}`), the provider and its deployments are left out at start.',
+    }),
+  ),
+  base_url: Type.Optional(
+    Type.String({ description: "The vendor's own API root when absent; set it for a proxy or a regional endpoint." }),
+  ),
   headers,
-  /** Off unless set, as for every hosted vendor (directByDefault). */
+  // Off unless set, as for every hosted vendor (directByDefault).
   direct: directSchema('openai'),
 };
 
 /**
- * Requests in flight at once to the provider (every kind but mock), each on
- * its own connection. One more is refused at once with 503 `gateway_busy`, which counts
- * neither against the deployment's health nor as a reason to try another deployment.
+ * Every kind but mock. The refusal counts neither against the deployment's health nor as a
+ * reason to try another deployment: it is this gateway's load, not the upstream's fault.
  */
-const connections = Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, default: 256 }));
+const connections = Type.Optional(
+  Type.Integer({
+    minimum: 1,
+    maximum: 65536,
+    default: 256,
+    description: 'Requests in flight at once to the provider, each on its own connection; one more is refused at once with 503 `gateway_busy`.',
+  }),
+);
 
-export const openAIProviderSchema = Type.Object({ type: Type.Literal('openai'), ...hosted, connections }, closed);
+export const openAIProviderSchema = Type.Object(
+  { type: Type.Literal('openai'), ...hosted, connections },
+  { ...closed, description: 'OpenAI; switched on by its `api_key`.' },
+);
 
-export const anthropicProviderSchema = Type.Object({ type: Type.Literal('anthropic'), ...hosted, connections }, closed);
+export const anthropicProviderSchema = Type.Object(
+  { type: Type.Literal('anthropic'), ...hosted, connections },
+  { ...closed, description: 'Anthropic (Messages API); switched on by its `api_key`.' },
+);
 
-export const geminiProviderSchema = Type.Object({ type: Type.Literal('gemini'), ...hosted, connections }, closed);
+export const geminiProviderSchema = Type.Object(
+  { type: Type.Literal('gemini'), ...hosted, connections },
+  { ...closed, description: 'Google Gemini; switched on by its `api_key`.' },
+);
 
-/** A server that speaks OpenAI's API (Ollama, vLLM, Groq…): it has no default address. */
 export const openAICompatibleProviderSchema = Type.Object(
   {
     type: Type.Literal('openai-compatible'),
-    /** Optional: many local servers take none. */
-    api_key: Type.Optional(Type.String()),
-    /** The API root, `/v1` included: `http://127.0.0.1:11434/v1`. */
-    base_url: Type.String({ minLength: 1, [FAULT]: 'an openai-compatible provider needs base_url' }),
+    api_key: Type.Optional(Type.String({ description: 'Sent as a Bearer token; optional, as many local servers take none.' })),
+    base_url: Type.String({
+      minLength: 1,
+      [FAULT]: 'an openai-compatible provider needs base_url',
+      description: 'The API root, `/v1` included: `http://127.0.0.1:11434/v1`.',
+    }),
     headers,
     connections,
     direct: directSchema('openai-compatible'),
   },
-  closed,
+  { ...closed, description: "A server that speaks OpenAI's API (Ollama, vLLM, Groq…); it has no default address." },
 );
 
-/** The offline provider (providers/mock.ts): deterministic answers, no key, no network. */
 export const mockProviderSchema = Type.Object(
   {
     type: Type.Literal('mock'),
-    /** Delay before the answer starts, ms. */
-    latency_ms: Type.Optional(Type.Integer({ minimum: 0 })),
-    /** Delay between stream chunks, ms. */
-    chunk_delay_ms: Type.Optional(Type.Integer({ minimum: 0 })),
+    latency_ms: Type.Optional(Type.Integer({ minimum: 0, description: 'Delay before the answer starts, ms.' })),
+    chunk_delay_ms: Type.Optional(Type.Integer({ minimum: 0, description: 'Delay between stream chunks, ms.' })),
     direct: directSchema('mock'),
   },
-  closed,
+  { ...closed, description: 'The offline provider: deterministic answers, streams, tool calls and JSON; no key, no network.' },
 );
 
 export const providerSchema = TaggedUnion('type', [

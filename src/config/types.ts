@@ -19,10 +19,12 @@ import type {
   openAIProviderSchema,
   providerSchema,
 } from './provider-schema.js';
+import type { responsesSchema } from './responses-schema.js';
 import type { gatewayConfigSchema } from './schema.js';
 import type { authSchema, promptsSchema, serverSchema } from './server-schema.js';
 import type { headerChangesSchema, serviceHealthSchema, serviceMethodSchema, serviceSchema, serviceTargetSchema } from './service-schema.js';
 import type { redisNodeSchema, storeSchema } from './store-schema.js';
+import type { telemetrySchema } from './telemetry-schema.js';
 
 /** Core keeps its own copies (it may not import config); the checks at the end keep them equal. */
 export type { DeploymentLimits, PriceConfig, Strategy };
@@ -56,6 +58,10 @@ export type ServiceConfig = Static<typeof serviceSchema>;
 /** How usage records are batched, buffered and kept (docs/architecture.md, "6. The ledger"). */
 export type LedgerConfig = Static<typeof ledgerSchema>;
 export type BudgetsConfig = Static<typeof budgetsSchema>;
+/** Stored Responses API answers: TTL and size bounds. */
+export type ResponsesConfig = Static<typeof responsesSchema>;
+/** OpenTelemetry tracing of AI calls (docs/telemetry.md). */
+export type TelemetryConfig = Static<typeof telemetrySchema>;
 
 export type RedisNodeConfig = Static<typeof redisNodeSchema>;
 /** Where shared state lives: one Redis node (`redis_url`), a Sentinel set, or a Cluster; none: process memory. */

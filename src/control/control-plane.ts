@@ -21,6 +21,8 @@ import { ConfigState } from './config-state.js';
 import { allowedEnv, createEnvAllowList, describeRefused, refusedReferences, type EnvAllowList } from './config-env.js';
 import { createMemoryConfigStore, createRedisConfigStore, type ConfigStore, type StoredOverlay } from './config-store.js';
 import { maskConfig, maskEntry } from './mask-secrets.js';
+import { MissingKeys } from './missing-keys.js';
+import { groupsReferring, listGroups } from './dependents.js';
 import { applyOverlay, EMPTY_OVERLAY, entryOf, faultsByName, overlayField, parseOverlayField, type Overlay, type OverlayEntry, type Section } from './overlay.js';
 import { readOverlayCache, writeOverlayCache } from './overlay-cache.js';
 import { persistChange } from './persist-file.js';
@@ -86,8 +88,21 @@ function invalidChange(faults: string[]): GatewayError {
   return new GatewayError('invalid_request', `invalid config change: ${faults.join('; ')}`, { param: first.slice(0, first.indexOf(':')) || null });
 }
 
+/** 409 for a deletion that would leave model groups pointing at nothing; `raw` is the config without the entry. */
+function refuseIfReferred(raw: Record<string, unknown>, section: Section, name: string): void {
+  const groups = groupsReferring(raw, section, name);
+  if (groups.length === 0) return;
+  const how = section === 'providers' ? 'in their deployments' : 'as a fallback';
+  const those = groups.length === 1 ? 'that group' : 'those groups';
+  throw new GatewayError('entry_in_use', `${SINGULAR[section]} '${name}' is still used by ${listGroups(groups)} (${how}): change or delete ${those} first`, {
+    param: 'name',
+  });
+}
+
 export class ControlPlane {
   readonly state: ConfigState;
+  /** Names the variable a switched-off provider's key would come from, for honest 503s. */
+  readonly missingKeys: MissingKeys;
   private readonly store: ConfigStore & { channel?: string };
   private readonly env: NodeJS.ProcessEnv;
   private readonly allowsEnv: EnvAllowList;
@@ -108,6 +123,7 @@ export class ControlPlane {
     const { seed, redis, log } = options;
     this.store = redis ? createRedisConfigStore(redis, seed.store.key_prefix) : createMemoryConfigStore();
     const env = options.env ?? process.env;
+    this.missingKeys = new MissingKeys(options.configPath ?? null);
     this.allowsEnv = createEnvAllowList(seed.auth.config_env, seed.auth.master_key, env);
     // Only what changes may read (the seed's own references were resolved at load); PORT was
     // applied to the seed already, and the seed's server settings stand.
@@ -308,6 +324,7 @@ export class ControlPlane {
       const before = this.entryBefore(stored.overlay, section, name);
       if (entry === null && before === undefined) throw new GatewayError('not_found', `there is no ${SINGULAR[section]} '${name}'`);
       const raw = applyOverlay(this.options.seed as unknown as Record<string, unknown>, new Map(stored.overlay).set(field, entry));
+      if (entry === null) refuseIfReferred(raw, section, name);
       let config: GatewayConfig;
       try {
         config = this.check(raw);

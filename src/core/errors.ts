@@ -11,7 +11,9 @@ export type ErrorCode =
   | 'invalid_api_key'
   | 'forbidden'
   | 'model_not_found'
+  | 'model_unavailable'
   | 'not_found'
+  | 'entry_in_use'
   | 'method_not_allowed'
   | 'body_too_large'
   | 'rate_limit_exceeded'
@@ -49,7 +51,12 @@ const table: Record<ErrorCode, { status: number; type: OpenAIErrorType }> = {
   invalid_api_key: { status: 401, type: 'authentication_error' },
   forbidden: { status: 403, type: 'permission_error' },
   model_not_found: { status: 404, type: 'not_found_error' },
+  // Configured, but no deployment can serve it (its providers have no API key): the operator's
+  // fix, not the caller's, so 5xx; the message names what to set.
+  model_unavailable: { status: 503, type: 'api_error' },
   not_found: { status: 404, type: 'not_found_error' },
+  // An admin change that would leave other config entries pointing at nothing.
+  entry_in_use: { status: 409, type: 'invalid_request_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
   body_too_large: { status: 413, type: 'invalid_request_error' },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },

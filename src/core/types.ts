@@ -5,15 +5,28 @@
 
 export type ProviderKind = 'openai' | 'openai-compatible' | 'anthropic' | 'gemini' | 'mock';
 
+/**
+ * An Anthropic prompt-cache breakpoint on a block, tool or system text. Carried so Anthropic
+ * upstreams keep prompt caching; other adapters leave it out (OpenAI and Gemini cache by prefix
+ * on their own). https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching
+ */
+export interface CacheControl {
+  type: 'ephemeral';
+  /** `5m` (default) or `1h`. */
+  ttl?: '5m' | '1h';
+}
+
 export interface TextPart {
   type: 'text';
   text: string;
+  cache_control?: CacheControl;
 }
 
 export interface ImagePart {
   type: 'image_url';
   /** `url` is an http(s) URL or a `data:<mime>;base64,<data>` URL. */
   image_url: { url: string; detail?: 'auto' | 'low' | 'high' };
+  cache_control?: CacheControl;
 }
 
 export type ContentPart = TextPart | ImagePart;
@@ -28,12 +41,20 @@ export type ChatMessage =
   | { role: 'system' | 'developer'; content: string | TextPart[]; name?: string }
   | { role: 'user'; content: string | ContentPart[]; name?: string }
   | { role: 'assistant'; content?: string | TextPart[] | null; tool_calls?: ToolCall[]; name?: string }
-  | { role: 'tool'; content: string | TextPart[]; tool_call_id: string };
+  /** `is_error`: the tool failed (Anthropic's `tool_result.is_error`); providers without the flag see only the content. */
+  | { role: 'tool'; content: string | TextPart[]; tool_call_id: string; is_error?: boolean };
 
 export interface ToolDefinition {
   type: 'function';
   function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
+  cache_control?: CacheControl;
 }
+
+/**
+ * Anthropic's extended thinking: `budget_tokens` (at least 1024, below `max_tokens`) caps the
+ * reasoning tokens. Sent to Anthropic upstreams; others drop it with a warning.
+ */
+export type ThinkingConfig = { type: 'enabled'; budget_tokens: number } | { type: 'disabled' };
 
 export type ToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
 
@@ -56,6 +77,9 @@ export interface ChatRequest {
   stop?: string | string[];
   temperature?: number;
   top_p?: number;
+  /** Sample from the k likeliest tokens (Anthropic, Gemini). */
+  top_k?: number;
+  thinking?: ThinkingConfig;
   max_tokens?: number;
   max_completion_tokens?: number;
   presence_penalty?: number;
@@ -76,12 +100,16 @@ export interface Usage {
   completionTokens: number;
   /** Input tokens served from the provider's prompt cache (a subset of promptTokens). */
   cachedTokens: number;
+  /** Input tokens written to the provider's prompt cache (a subset of promptTokens); only Anthropic reports them. */
+  cacheWriteTokens?: number;
 }
 
 export interface ChatChoice {
   index: number;
   message: { role: 'assistant'; content: string | null; tool_calls?: ToolCall[] };
   finishReason: FinishReason;
+  /** The stop sequence that ended the answer, where the provider says which (Anthropic). */
+  stopSequence?: string;
 }
 
 export interface ChatResponse {
@@ -108,7 +136,7 @@ export type ChatChunk =
       name?: string;
       argumentsDelta: string;
     }
-  | { type: 'finish'; choice: number; finishReason: FinishReason }
+  | { type: 'finish'; choice: number; finishReason: FinishReason; stopSequence?: string }
   | { type: 'usage'; usage: Usage }
   /** The upstream's response id / model, when it tells them; may come at any point. */
   | { type: 'meta'; id?: string; model?: string };

@@ -7,10 +7,11 @@
  */
 import type { Deployment } from '../core/deployment.js';
 import type { GatewayError } from '../core/errors.js';
-import { assertNever, type ChatChunk, type ChatRequest, type Usage } from '../core/types.js';
+import { assertNever, type ChatChunk, type ChatRequest, type FinishReason, type Usage } from '../core/types.js';
 import { protocolError } from '../core/upstream-error.js';
 import { ClientClosedError, type AttemptSignal } from './attempt-signal.js';
 import type { Call } from './call.js';
+import type { AttemptTrace } from './call-trace.js';
 import { statusOf, toClientError } from './client-error.js';
 import type { AttemptSuccess } from './run-attempts.js';
 import { estimateUsage, legOf } from './leg.js';
@@ -54,6 +55,7 @@ export class CallStream {
   /** The upstream's model name as its first chunks told it, else the deployment's. */
   readonly upstreamModel: string;
   private readonly signal: AttemptSignal;
+  private readonly span: AttemptTrace | undefined;
   private readonly opened: OpenedUpstream;
   private readonly attemptStartedAt: number;
   private readonly ttftMs: number;
@@ -67,6 +69,7 @@ export class CallStream {
     this.deployment = success.deployment;
     this.attempts = success.attempts;
     this.signal = success.signal;
+    this.span = success.span;
     this.opened = success.value;
     this.attemptStartedAt = success.startedAt;
     this.ttftMs = call.now() - call.startedAt;
@@ -92,6 +95,8 @@ export class CallStream {
     let reported: Usage | undefined;
     let finished = false;
     let model = this.upstreamModel;
+    // Only a traced call reads them: an untraced stream keeps no list.
+    const finishReasons: FinishReason[] | undefined = this.call.trace ? [] : undefined;
     const tap = (chunk: ChatChunk): void => {
       switch (chunk.type) {
         case 'text-delta':
@@ -102,6 +107,7 @@ export class CallStream {
           break;
         case 'finish':
           finished = true;
+          finishReasons?.push(chunk.finishReason);
           break;
         case 'usage':
           reported = chunk.usage;
@@ -149,6 +155,9 @@ export class CallStream {
       tokens: leg.usage.promptTokens + leg.usage.completionTokens,
       error: upstreamFailed ? failure : undefined,
     });
+    this.span?.end(upstreamFailed ? failure : undefined);
+    if (finishReasons && finishReasons.length > 0) this.call.trace?.noteFinishReasons(finishReasons);
+    this.call.trace?.noteOutput(produced);
     if (error) {
       this.call.addFailure(error, this.attempts, this.deployment, leg);
       this.call.settle({ status: statusOf(error) });

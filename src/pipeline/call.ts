@@ -11,7 +11,9 @@ import type { Deployment } from '../core/deployment.js';
 import type { Usage } from '../core/types.js';
 import type { Balancer } from '../routing/balancer.js';
 import { blankRecord, type Ledger, type UsageSource } from '../usage/ledger.js';
+import type { LedgerRoute } from '../usage/ledger-record.js';
 import type { ClientClosedError } from './attempt-signal.js';
+import type { CallTrace } from './call-trace.js';
 import type { GatewayError } from '../core/errors.js';
 import { errorCodeOf, statusOf } from './client-error.js';
 import type { ModelRegistry } from './model-registry.js';
@@ -40,8 +42,8 @@ export interface CallInit {
   id: string;
   /** The client's `x-request-id`, when it sent a sane one: a correlation id, never a key. */
   clientRequestId: string | null;
-  /** Ledger route: `chat`, `embeddings`, `prompt:<name>`. */
-  route: string;
+  /** Ledger route: `chat`, `responses`, `messages`, `completions`, `embeddings`, `prompt:<name>`. */
+  route: LedgerRoute;
   tags: string[];
   services: PipelineServices;
   /** Read at settlement: the auth stage identifies the caller after the call exists. */
@@ -50,6 +52,8 @@ export interface CallInit {
   clientSignal: AbortSignal;
   log: FastifyBaseLogger;
   now?: () => number;
+  /** The call's span, when tracing is on (src/telemetry). */
+  trace?: CallTrace;
 }
 
 /** How a call ended, when it was not by a reply the gateway sent. */
@@ -65,10 +69,12 @@ export class Call {
   readonly services: PipelineServices;
   readonly clientSignal: AbortSignal;
   readonly log: FastifyBaseLogger;
+  /** The call's span when tracing is on; the pipeline's hooks skip it with `?.` otherwise. */
+  readonly trace: CallTrace | undefined;
   /** Epoch ms when the request arrived. */
   readonly startedAt: number;
   readonly now: () => number;
-  route: string;
+  route: LedgerRoute;
   /** The model group (or `provider/model`) the client asked for. */
   model: string | null = null;
   private readonly callerOf: () => Caller;
@@ -101,6 +107,7 @@ export class Call {
     this.log = init.log;
     this.now = init.now ?? Date.now;
     this.startedAt = this.now();
+    this.trace = init.trace;
   }
 
   get caller(): Caller {
@@ -116,6 +123,13 @@ export class Call {
     let total = this.failedAttempts;
     for (const leg of this.legs) total += leg.attempts;
     return total + (this.partial?.attempts ?? 0);
+  }
+
+  /** What the legs so far cost, nano-USD: `x-gateway-cost-usd` of an answer made of several legs (a cache hit adds none). */
+  get costNanoUsd(): number {
+    let total = this.partial?.costNanoUsd ?? 0;
+    for (const leg of this.legs) total += leg.costNanoUsd;
+    return total;
   }
 
   /** The deployment that answered last (or failed last), for the `x-gateway-*` headers. */
@@ -238,5 +252,6 @@ export class Call {
     if (this.downgraded) record.budget = 'downgraded';
     if (status >= 400 || this.failure) record.error_code = this.failure ? errorCodeOf(this.failure) : (end.errorCode ?? this.errorCode);
     this.services.ledger.record(record);
+    this.trace?.end(record, deployment);
   }
 }

@@ -37,6 +37,8 @@ export class ModelRegistry {
   /** Providers left out for want of a key, for the start-up log and /health. */
   readonly disabledProviders: string[] = [];
   private readonly groups = new Map<string, ModelGroup>();
+  /** Configured groups left out because every deployment's provider lacks a key: those providers, in config order. */
+  private readonly keyless = new Map<string, string[]>();
   private readonly direct = new Map<string, ModelGroup>();
   private readonly directPolicies = new Map<string, DirectPolicy>();
   /** Provider settings and deployment settings as built, so a successor can tell what changed. */
@@ -50,6 +52,7 @@ export class ModelRegistry {
    */
   constructor(config: GatewayConfig, previous?: ModelRegistry) {
     for (const [name, provider] of Object.entries(config.providers)) {
+      this.directPolicies.set(name, directPolicyOf(provider));
       if (needsApiKey(provider) && !provider.api_key) {
         this.disabledProviders.push(name);
         continue;
@@ -58,7 +61,6 @@ export class ModelRegistry {
       const reused = previous?.providerSignatures.get(name) === signature ? previous.adapters.get(name) : undefined;
       this.adapters.set(name, reused ?? createAdapter(name, provider));
       this.providerSignatures.set(name, signature);
-      this.directPolicies.set(name, directPolicyOf(provider));
     }
     for (const group of config.models) {
       const deployments: Deployment[] = [];
@@ -85,7 +87,12 @@ export class ModelRegistry {
         this.deploymentSignatures.set(id, { signature, deployment });
         deployments.push(deployment);
       });
-      if (deployments.length === 0) continue;
+      if (deployments.length === 0) {
+        // The config validator guarantees every deployment names a configured provider, so an
+        // empty group means keyless providers only.
+        this.keyless.set(group.name, [...new Set(group.deployments.map((d) => d.provider))]);
+        continue;
+      }
       this.groups.set(group.name, {
         name: group.name,
         strategy: group.strategy,
@@ -107,6 +114,26 @@ export class ModelRegistry {
 
   /** Whether `<provider>/<model>` is served: the provider is usable and its `direct` setting lets the model through. */
   allowsDirect(provider: string, model: string): boolean {
+    return this.adapters.has(provider) && this.policyAllows(provider, model);
+  }
+
+  /**
+   * For a name that does not resolve only because providers have no API key: those providers.
+   * Undefined for names that resolve and for names the config does not know at all, so that an
+   * error can tell "configured but switched off" (503) from "no such model" (404).
+   */
+  keylessProvidersOf(name: string): string[] | undefined {
+    if (!isModelName(name) || this.groups.has(name)) return undefined;
+    const providers = this.keyless.get(name);
+    if (providers) return providers;
+    const slash = name.indexOf('/');
+    if (slash <= 0 || slash === name.length - 1) return undefined;
+    const provider = name.slice(0, slash);
+    if (!this.disabledProviders.includes(provider) || !this.policyAllows(provider, name.slice(slash + 1))) return undefined;
+    return [provider];
+  }
+
+  private policyAllows(provider: string, model: string): boolean {
     const policy = this.directPolicies.get(provider);
     if (policy === undefined || typeof policy === 'boolean') return policy === true;
     return policy.exact.has(model) || policy.prefixes.some((prefix) => model.startsWith(prefix));

@@ -2,7 +2,9 @@ import { GatewayError } from '../core/errors.js';
 import { isRetryable } from './client-error.js';
 import type { ChatRequest } from '../core/types.js';
 import type { Balancer } from '../routing/balancer.js';
+import { attachUpstreamHeaders } from '../core/upstream-headers.js';
 import { AttemptSignal } from './attempt-signal.js';
+import type { AttemptTrace, CallTrace } from './call-trace.js';
 import type { Deployment, ModelGroup, ModelRegistry } from './model-registry.js';
 
 export interface AttemptPlan {
@@ -15,6 +17,8 @@ export interface AttemptPlan {
   request?: ChatRequest;
   /** Called for every failed attempt, for the logs. */
   onAttemptFailed?: (deployment: Deployment, err: unknown, attempt: number) => void;
+  /** The call's span when tracing is on: each attempt gets a child span and sends its traceparent upstream. */
+  trace?: CallTrace;
 }
 
 export interface AttemptSuccess<T> {
@@ -27,6 +31,8 @@ export interface AttemptSuccess<T> {
   /** Still armed for streams: the caller touches it per chunk and disposes it at the end. */
   signal: AttemptSignal;
   startedAt: number;
+  /** The attempt's span (tracing on): still open, like `signal`; the caller ends it with the exchange. */
+  span: AttemptTrace | undefined;
 }
 
 /** Thrown when every attempt failed; carries how many were made. */
@@ -90,12 +96,15 @@ export async function runAttempts<T>(
       attempts++;
       lastDeployment = deployment;
       const signal = new AttemptSignal(plan.clientSignal, deployment.timeoutMs, deadlineAt, deployment.provider);
+      const span = plan.trace?.startAttempt(deployment, attempts);
+      if (span) attachUpstreamHeaders(signal.signal, span.headers);
       const startedAt = Date.now();
       try {
         const value = await call(deployment, signal);
-        return { value, deployment, group, attempts, signal, startedAt };
+        return { value, deployment, group, attempts, signal, startedAt, span };
       } catch (err) {
         signal.dispose();
+        span?.end(err);
         plan.balancer.finished({ deployment, ok: false, latencyMs: Date.now() - startedAt, error: err });
         last = err;
         plan.onAttemptFailed?.(deployment, err, attempts);

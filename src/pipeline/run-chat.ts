@@ -10,6 +10,7 @@ import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } f
 import { protocolError } from '../core/upstream-error.js';
 import type { ClientClosedError } from './attempt-signal.js';
 import type { Call, Leg } from './call.js';
+import type { CallTrace } from './call-trace.js';
 import { CallStream, openOnce } from './call-stream.js';
 import { toClientError } from './client-error.js';
 import { estimateTextsTokens, estimateUsage, legOf } from './leg.js';
@@ -33,6 +34,11 @@ function responseText(res: ChatResponse): string {
   return text;
 }
 
+function noteAnswer(trace: CallTrace, response: ChatResponse): void {
+  trace.noteFinishReasons(response.choices.map((choice) => choice.finishReason));
+  trace.noteOutput(response);
+}
+
 function planFor(call: Call, group: ModelGroup, req: ChatRequest | undefined): AttemptPlan {
   const { registry, balancer } = call.services;
   return {
@@ -41,6 +47,7 @@ function planFor(call: Call, group: ModelGroup, req: ChatRequest | undefined): A
     balancer,
     clientSignal: call.clientSignal,
     request: req,
+    trace: call.trace,
     onAttemptFailed: (deployment, err, attempt) => {
       const e = err as GatewayError;
       call.log.warn({ attempt, deployment: deployment.id, provider: deployment.provider, kind: (err as { kind?: string }).kind, status: e.status, cause: e.cause }, `upstream attempt failed: ${e.message}`);
@@ -70,6 +77,7 @@ export function completeChat(call: Call, group: ModelGroup, req: ChatRequest): P
 }
 
 async function runCompletion(call: Call, group: ModelGroup, req: ChatRequest): Promise<CompletedChat> {
+  call.trace?.noteInput(req.messages);
   let success;
   try {
     success = await runAttempts(planFor(call, group, req), (deployment, signal) => deployment.adapter.chat(requestFor(req, deployment), signal.signal));
@@ -77,7 +85,9 @@ async function runCompletion(call: Call, group: ModelGroup, req: ChatRequest): P
     throw await failLeg(call, req, err);
   }
   success.signal.dispose();
+  success.span?.end();
   const { deployment, value: response } = success;
+  if (call.trace) noteAnswer(call.trace, response);
   const leg = await legOf(deployment, success.attempts, response.usage, () => estimateUsage(req, responseText(response)), response.model || deployment.model);
   call.services.balancer.finished({ deployment, ok: true, latencyMs: Date.now() - success.startedAt, tokens: leg.usage.promptTokens + leg.usage.completionTokens });
   call.warn(deployment.adapter.warnings?.(req));
@@ -95,6 +105,7 @@ export function openChatStream(call: Call, group: ModelGroup, req: ChatRequest):
 }
 
 async function openStreamLeg(call: Call, group: ModelGroup, req: ChatRequest): Promise<CallStream> {
+  call.trace?.noteInput(req.messages);
   let success;
   try {
     success = await runAttempts(planFor(call, group, req), async (deployment, signal) => {
@@ -125,6 +136,7 @@ async function embedLeg(call: Call, group: ModelGroup, req: EmbeddingRequest, un
     throw await failLeg(call, undefined, err);
   }
   success.signal.dispose();
+  success.span?.end();
   const { deployment, value } = success;
   call.services.balancer.finished({ deployment, ok: true, latencyMs: Date.now() - success.startedAt });
   const inputs = typeof req.input === 'string' ? [req.input] : req.input;

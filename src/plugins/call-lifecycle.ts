@@ -14,16 +14,19 @@ import { isRecord } from '../core/is-record.js';
 import { parseTags } from '../http/gateway-tags.js';
 import { ClientClosedError } from '../pipeline/attempt-signal.js';
 import { Call } from '../pipeline/call.js';
+import type { CallTracer } from '../pipeline/call-trace.js';
+import type { LedgerRoute } from '../usage/ledger-record.js';
 import { toGatewayError } from './error-handler.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /**
      * Makes the route's requests AI calls, recorded under this ledger route (`chat`,
-     * `embeddings`), or the one the function names for a request as it arrives (a prompt's). The
-     * route may change it once it knows more; it is never the caller's text.
+     * `responses`, `messages`, `completions`, `embeddings`), or the one the function names for a
+     * request as it arrives (a prompt's). The route may change it once it knows more; it is never
+     * the caller's text.
      */
-    call?: { route: string | ((request: FastifyRequest) => string) };
+    call?: { route: LedgerRoute | ((request: FastifyRequest) => LedgerRoute) };
   }
   interface FastifyRequest {
     /** The AI call this request is; null on routes that are not AI calls. */
@@ -47,7 +50,8 @@ function modelOf(call: Call, body: unknown): string | null {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-export function registerCallLifecycle(app: FastifyInstance, current: () => ConfigSnapshot): void {
+/** `tracer`: present only when tracing is on; each call then gets its span (docs/telemetry.md). */
+export function registerCallLifecycle(app: FastifyInstance, current: () => ConfigSnapshot, tracer?: CallTracer): void {
   app.decorateRequest('call', null);
   app.decorateRequest('clientRequestId', null);
   app.addHook('onRequest', (request, reply, done) => {
@@ -67,15 +71,17 @@ export function registerCallLifecycle(app: FastifyInstance, current: () => Confi
       const snapshot = current();
       snapshot.enter();
       const controller = new AbortController();
+      const route = typeof spec.route === 'function' ? spec.route(request) : spec.route;
       const call = new Call({
         id: request.id,
         clientRequestId: request.clientRequestId,
-        route: typeof spec.route === 'function' ? spec.route(request) : spec.route,
+        route,
         tags: parseTags(request.headers['x-gateway-tags']),
         services: snapshot.pipeline,
         callerOf: () => request.caller,
         clientSignal: controller.signal,
         log: request.log,
+        trace: tracer?.startCall({ callId: request.id, route, traceparent: headerOf(request, 'traceparent'), tracestate: headerOf(request, 'tracestate') }),
       });
       request.call = call;
       reply.raw.once('close', () => {
@@ -91,6 +97,11 @@ export function registerCallLifecycle(app: FastifyInstance, current: () => Confi
     route.onError = [...listOf(route.onError), noteError];
     route.onSend = [...listOf(route.onSend), settleOnSend];
   });
+}
+
+function headerOf(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : undefined;
 }
 
 function listOf<T>(hooks: T | T[] | undefined): T[] {

@@ -1,6 +1,20 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { GatewayError, isGatewayError, toErrorBody } from '../core/errors.js';
+import { toAnthropicErrorBody } from '../http/anthropic-error.js';
 import { ClientClosedError } from '../pipeline/attempt-signal.js';
+
+/** The wire shape of a route's error bodies: OpenAI's everywhere, unless the route speaks another API. */
+export type ErrorFormat = 'openai' | 'anthropic';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Writes this route's errors (validation, auth, limits, upstream failures, body parsing) in
+     * the shape its clients' SDKs read; `openai` when unset.
+     */
+    errorFormat?: ErrorFormat;
+  }
+}
 
 /** `/messages/0/role` → `messages[0].role`, the way OpenAI names params. */
 export function toParamPath(instancePath: string, missing?: string): string | null {
@@ -66,10 +80,21 @@ export function toGatewayError(err: unknown): GatewayError {
   return new GatewayError('internal_error', 'the gateway failed to handle the request', { cause: err });
 }
 
+/** The format the matched route asks for; `openai` where no route matched (the router's own errors). */
+function errorFormatOf(reply: FastifyReply): ErrorFormat {
+  try {
+    return reply.request.routeOptions.config?.errorFormat ?? 'openai';
+  } catch {
+    // A request the router refused before it had a route has no route context to read.
+    return 'openai';
+  }
+}
+
 export function sendError(reply: FastifyReply, err: GatewayError): FastifyReply {
   if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
   if (err.headers) reply.headers(err.headers);
-  return reply.code(err.status).type('application/json').send(toErrorBody(err));
+  const body = errorFormatOf(reply) === 'anthropic' ? toAnthropicErrorBody(err, reply.request.id) : toErrorBody(err);
+  return reply.code(err.status).type('application/json').send(body);
 }
 
 /** The one place that writes error bodies, for routes, validation, parsing and unknown paths. */

@@ -17,7 +17,7 @@ export interface KnownNames {
   isGroup(name: string): boolean;
   /** A configured provider. */
   isProvider(name: string): boolean;
-  /** A ledger route the gateway serves: `chat`, `embeddings`, `prompt:<prompt>`, `service:<service>`. */
+  /** A ledger route the gateway serves: one of API_ROUTES (`chat`, `responses`, `messages`, `completions`, `embeddings`), `prompt:<prompt>`, `service:<service>`. */
   isRoute(route: string): boolean;
 }
 
@@ -121,7 +121,7 @@ export class GatewayMetrics {
   private readonly cost = new Family(['model', 'provider'], counter);
   private readonly upstreamErrors = new Family(['provider', 'code'], counter);
   private readonly latency = new Family(['route', 'model', 'provider'], () => ({ counts: new Array<number>(LATENCY_BUCKETS_S.length + 1).fill(0), sum: 0, count: 0 }));
-  private readonly ttft = new Family(['model', 'provider'], () => ({ counts: new Array<number>(TTFT_BUCKETS_S.length + 1).fill(0), sum: 0, count: 0 }));
+  private readonly ttft = new Family(['route', 'model', 'provider'], () => ({ counts: new Array<number>(TTFT_BUCKETS_S.length + 1).fill(0), sum: 0, count: 0 }));
   private readonly cacheRequests = new Family(['model', 'result'], counter);
   /** nano-USD, rendered as USD. */
   private readonly cacheSaved = new Family(['model'], counter);
@@ -144,7 +144,7 @@ export class GatewayMetrics {
     if (record.cached_tokens > 0) this.tokens.get([model, provider, 'cached']).value += record.cached_tokens;
     if (record.cost_nano_usd > 0) this.cost.get([model, provider]).value += record.cost_nano_usd;
     observeHistogram(this.latency.get([route, model, provider]), LATENCY_BUCKETS_S, record.latency_ms / 1000);
-    if (record.ttft_ms !== null) observeHistogram(this.ttft.get([model, provider]), TTFT_BUCKETS_S, record.ttft_ms / 1000);
+    if (record.ttft_ms !== null) observeHistogram(this.ttft.get([route, model, provider]), TTFT_BUCKETS_S, record.ttft_ms / 1000);
     if (record.provider && record.error_code?.startsWith('upstream_')) this.upstreamErrors.get([provider, record.error_code]).value += 1;
     if (record.cache_status) this.cacheRequests.get([model, record.cache_status]).value += 1;
     if (record.saved_cost_nano_usd) this.cacheSaved.get([model]).value += record.saved_cost_nano_usd;

@@ -48,9 +48,12 @@ function operation(prompt: Prompt, older: boolean): Json {
   const isText = spec.output.type === 'text';
   const content: Json = { 'application/json': { schema: answerSchema(prompt) } };
   if (isText) {
+    // A Media Type Object has no `description` (OpenAPI 3.1 §4.8.14): the schema carries it.
     content['text/event-stream'] = {
-      description: 'With ?stream=true or Accept: text/event-stream: `chat.completion.chunk` events as in /v1/chat/completions, a final usage chunk, then `data: [DONE]`.',
-      schema: { type: 'string' },
+      schema: {
+        type: 'string',
+        description: 'With ?stream=true or Accept: text/event-stream: `chat.completion.chunk` events as in /v1/chat/completions, a final usage chunk, then `data: [DONE]`.',
+      },
     };
   }
   const responses: Json = {
@@ -61,7 +64,7 @@ function operation(prompt: Prompt, older: boolean): Json {
     404: errorBody('No such prompt or version.'),
     429: errorBody('Rate limit or budget reached (see `retry-after`).'),
     502: errorBody(isText ? 'The provider failed.' : 'The provider failed, or its answer did not match the output schema after one repair attempt.'),
-    503: errorBody("The prompt's model is not available."),
+    503: errorBody("The prompt's model is not available (`model_unavailable`: configured, but its providers have no API key)."),
     504: errorBody('The provider did not answer in time.'),
   };
   const notes = [`Version ${spec.version}, model \`${spec.model}\`.`];

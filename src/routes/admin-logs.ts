@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/errors.js';
 import type { LogQuery } from '../usage/ledger-store.js';
 import type { LedgerRecord } from '../usage/ledger.js';
+import { parseStatusFilter } from '../usage/filter-usage.js';
 import { integerParam, rejectUnknownParams, single, timeParam, type RawQuery } from '../usage/query-params.js';
 import { reportStore, storeUnavailable } from './admin-usage.js';
 
@@ -40,25 +41,22 @@ export function toLogEntry(record: LedgerRecord) {
   };
 }
 
-function parseStatus(query: RawQuery): LogQuery['status'] {
-  const text = single(query, 'status');
-  if (text === undefined) return undefined;
-  if (/^[1-5]\d\d$/.test(text)) return { exact: Number(text) };
-  if (/^[1-5]xx$/i.test(text)) return { class: Number(text[0]) };
-  throw new GatewayError('invalid_request', "'status' must be an HTTP status (429) or a class (5xx)", { param: 'status' });
-}
-
-/** `GET /admin/logs`: recent request records, newest first, filtered by key, model, status and start time. */
+/** `GET /admin/logs`: recent request records, newest first, filtered by key, team, model, provider, route, tag, status and start time. */
 export function registerAdminLogs(app: FastifyInstance): void {
   app.get('/admin/logs', { preHandler: app.gateway.requireAdmin }, async (request) => {
     const query = request.query as RawQuery;
-    rejectUnknownParams(query, ['limit', 'key', 'model', 'status', 'since']);
+    rejectUnknownParams(query, ['limit', 'key', 'team', 'model', 'provider', 'route', 'tag', 'status', 'since']);
+    const status = single(query, 'status');
     const logQuery: LogQuery = {
       limit: integerParam(query, 'limit', 1, MAX_LIMIT) ?? DEFAULT_LIMIT,
       since: timeParam(query, 'since'),
       keyId: single(query, 'key'),
+      team: single(query, 'team'),
       model: single(query, 'model'),
-      status: parseStatus(query),
+      provider: single(query, 'provider'),
+      route: single(query, 'route'),
+      tag: single(query, 'tag'),
+      status: status === undefined ? undefined : parseStatusFilter(status),
     };
     const store = reportStore(app.gateway.ledger);
     let records;

@@ -7,7 +7,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { ChatAdmissionBody } from '../access/register-access.js';
 import { ModelName, StringEnum } from '../config/schema-builders.js';
-import type { ChatMessage, ChatRequest, ResponseFormat, ToolDefinition } from '../core/types.js';
+import type { ChatMessage, ChatRequest, ResponseFormat, ThinkingConfig, ToolDefinition } from '../core/types.js';
 import { AnyObject, Const, Nullable } from './body-schema-builders.js';
 
 const textPart = Type.Object({ type: Const('text'), text: Type.String() });
@@ -58,6 +58,15 @@ const tool = Type.Object({
   }),
 });
 
+/** Anthropic's extended thinking, told apart by `type` (see contentPart for why not a union). */
+export const thinkingSchema = Type.Unsafe<ThinkingConfig>({
+  type: 'object',
+  required: ['type'],
+  properties: { type: StringEnum(['enabled', 'disabled']) },
+  if: { properties: { type: Const('enabled') } },
+  then: Type.Object({ type: Const('enabled'), budget_tokens: Type.Integer({ minimum: 1024 }) }),
+});
+
 export const chatBodySchema = Type.Object({
   /** A group or `<provider>/<model>`: bounded and from a small character set, so no stray name reaches a record, a label or a URL. */
   model: ModelName(),
@@ -66,6 +75,8 @@ export const chatBodySchema = Type.Object({
   stream_options: Type.Optional(Nullable(Type.Object({ include_usage: Type.Optional(Type.Boolean()) }))),
   temperature: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 2 }))),
   top_p: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 1 }))),
+  top_k: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
+  thinking: Type.Optional(thinkingSchema),
   max_tokens: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
   max_completion_tokens: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
   n: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 128 }))),

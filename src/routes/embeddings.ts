@@ -8,6 +8,7 @@ import { withFailureHeaders } from '../http/render-chat.js';
 import { embed } from '../pipeline/run-chat.js';
 import { nanoToUsd } from '../usage/pricing.js';
 import { callOf } from './call-of.js';
+import { modelNotServed } from './model-not-served.js';
 import { embeddingsBodySchema } from './embeddings-schema.js';
 
 /** Little-endian float32, base64: what OpenAI sends for `encoding_format: base64` and its SDK decodes. */
@@ -23,9 +24,7 @@ export function registerEmbeddings(app: FastifyInstance): void {
     const call = callOf(request);
     const group = call.services.registry.resolve(body.model);
     // Set once resolved: a refusal is recorded as `unknown` (call-lifecycle), never as the caller's text.
-    if (!group) {
-      throw new GatewayError('model_not_found', `The model '${body.model}' does not exist or is not configured on this gateway`, { param: 'model' });
-    }
+    if (!group) throw await modelNotServed(request, call.services.registry, body.model);
     call.model = group.name;
     const req: EmbeddingRequest = { model: body.model, input: body.input, dimensions: body.dimensions, user: body.user };
     const unsupported = (deployment: Deployment) => new GatewayError('invalid_request', `provider '${deployment.provider}' offers no embeddings`, { param: 'model' });

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from '../config/types.js';
 import { GatewayMetrics, type KnownNames } from '../plugins/metrics.js';
+import { API_ROUTES } from '../usage/ledger-record.js';
 
 /** Routes every gateway serves whatever its config; prompts and services are looked up. */
-const FIXED_ROUTES: ReadonlySet<string> = new Set(['chat', 'embeddings', 'prompt:unknown']);
+const FIXED_ROUTES: ReadonlySet<string> = new Set([...API_ROUTES, 'prompt:unknown']);
 
 interface ConfigNames {
   config: GatewayConfig;

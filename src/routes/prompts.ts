@@ -26,8 +26,10 @@ import { registerOpenApi } from './openapi.js';
 import { gatewayHeaders } from '../http/gateway-headers.js';
 import { replyChatStream, withFailureHeaders } from '../http/render-chat.js';
 import { callOf } from './call-of.js';
+import { missingKeysOf } from './model-not-served.js';
 import { admitPrompt } from '../access/register-access.js';
 import { withOutputCap } from '../pipeline/budget-policy.js';
+import type { LedgerRoute } from '../usage/ledger-record.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -69,7 +71,7 @@ export async function registerPrompts(app: FastifyInstance, options: PromptRoute
   const promptOf = (request: FastifyRequest) => prompts.resolve(`/prompts/${(request.params as { '*': string })['*']}`);
   // Known before any refusal (no key, over a limit), so every record names a prompt that exists
   // or `prompt:unknown`, never the caller's path.
-  const routeOf = (request: FastifyRequest) => `prompt:${promptOf(request)?.spec.name ?? UNKNOWN_NAME}`;
+  const routeOf = (request: FastifyRequest): LedgerRoute => `prompt:${promptOf(request)?.spec.name ?? UNKNOWN_NAME}`;
   app.decorate('hasPrompt', (name: string) => prompts.get(name) !== undefined);
 
   app.post('/prompts/*', { config: { call: { route: routeOf } } }, async (request, reply) => {
@@ -98,6 +100,10 @@ export async function registerPrompts(app: FastifyInstance, options: PromptRoute
     // The call holds the config snapshot it runs on.
     const group = call.services.registry.resolve(spec.model);
     if (!group) {
+      const missing = await missingKeysOf(request, call.services.registry, spec.model);
+      if (missing) {
+        throw new GatewayError('model_unavailable', `prompt '${spec.name}' uses model '${spec.model}', which is configured but none of its deployments can be used: ${missing}`);
+      }
       throw new GatewayError('service_unavailable', `prompt '${spec.name}' uses model '${spec.model}', which is not available on this gateway`);
     }
 

@@ -8,7 +8,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { planCache } from '../cache/cache-plan.js';
 import { replyCachedChat } from '../cache/reply-cached-chat.js';
 import { streamThroughCache } from '../cache/serve-cached.js';
-import { GatewayError } from '../core/errors.js';
 import type { ChatRequest } from '../core/types.js';
 import { guardRequest } from '../guardrails/guard-request.js';
 import type { ChatFormat } from '../http/chat-format.js';
@@ -16,6 +15,7 @@ import { replyChat, replyChatStream } from '../http/render-chat.js';
 import { routeByBudget, withOutputCap } from '../pipeline/budget-policy.js';
 import { callOf } from './call-of.js';
 import { checkChatRequest } from './check-chat-request.js';
+import { modelNotServed } from './model-not-served.js';
 
 /** Answers `req` in `format`: the JSON body to send, or undefined once a stream was written. */
 export async function serveChat(request: FastifyRequest, reply: FastifyReply, req: ChatRequest, format: ChatFormat): Promise<unknown> {
@@ -25,11 +25,7 @@ export async function serveChat(request: FastifyRequest, reply: FastifyReply, re
   const asked = call.services.registry.resolve(req.model);
   // Until the name resolves, the call's model stays unset: a refusal is recorded under the
   // group the name stands for, else `unknown` (call-lifecycle), never under the caller's text.
-  if (!asked) {
-    throw new GatewayError('model_not_found', `The model '${req.model}' does not exist or is not configured on this gateway`, {
-      param: 'model',
-    });
-  }
+  if (!asked) throw await modelNotServed(request, call.services.registry, req.model);
   call.model = asked.name;
   const { group, downgraded } = routeByBudget(call.services.registry, asked, request.budgetUse);
   if (downgraded) call.noteBudgetDowngrade();

@@ -314,7 +314,8 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
       const state = health.state(now);
       return {
         state,
-        cooldownUntil: state === 'cooldown' ? Math.max(health.until, now) : undefined,
+        // Past `until` only a probe can be out: no end time to show then, rather than a stale one.
+        cooldownUntil: now < health.until ? health.until : undefined,
         probing: health.isProbing,
         inFlight: stats.inFlight,
         latencyMs: stats.latencyMs,

@@ -84,8 +84,13 @@ export class DeploymentHealth {
     return now < this.until && !this.needsProbe ? this.until : undefined;
   }
 
+  /**
+   * Cooling down until `until`, and while the probe after it is out (nothing else goes then).
+   * A cooldown that ran out with no request yet to probe it is over: the next request may go,
+   * and reporting it as cooling down would show a cooldown that never ends on an idle group.
+   */
   state(now: number): HealthState {
-    return now < this.until || this.needsProbe ? 'cooldown' : 'healthy';
+    return now < this.until || this.probing ? 'cooldown' : 'healthy';
   }
 
   /** Whether a probe request is out. */

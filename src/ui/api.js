@@ -65,11 +65,11 @@ export async function call(path, options = {}) {
   }
 }
 
-/** Downloads a file the admin API answers (CSV reports) under the name it suggests. */
-export async function download(path) {
+/** Downloads a file the admin API answers (CSV reports) as `name`, or under the name it suggests. */
+export async function download(path, name) {
   const res = await request(path);
   const disposition = res.headers.get('content-disposition') ?? '';
-  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? 'download';
+  name ??= /filename="([^"]+)"/.exec(disposition)?.[1] ?? 'download';
   const url = URL.createObjectURL(await res.blob());
   const link = Object.assign(document.createElement('a'), { href: url, download: name });
   document.body.append(link);

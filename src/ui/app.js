@@ -2,13 +2,26 @@
 // Every number a page shows comes from the gateway's admin API.
 import { ApiError, api, session, whenUnauthorized } from './api.js';
 import { field, h, say } from './dom.js';
+import * as audit from './pages/audit.js';
 import * as catalog from './pages/catalog.js';
+import * as config from './pages/config.js';
 import * as deployments from './pages/deployments.js';
 import * as keys from './pages/keys.js';
+import * as logs from './pages/logs.js';
+import * as subscriptions from './pages/subscriptions.js';
 import * as usage from './pages/usage.js';
 
-const PAGES = { usage, catalog, keys, deployments };
-const TITLES = { usage: 'Usage', catalog: 'Catalog', keys: 'Keys and teams', deployments: 'Deployments' };
+const PAGES = { usage, logs, catalog, keys, subscriptions, deployments, config, audit };
+const TITLES = {
+  usage: 'Usage',
+  logs: 'Request log',
+  catalog: 'Catalog',
+  keys: 'Keys and teams',
+  subscriptions: 'Subscriptions',
+  deployments: 'Deployments',
+  config: 'Runtime config',
+  audit: 'Audit log',
+};
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');

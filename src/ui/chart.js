@@ -17,13 +17,17 @@ const PATTERNS = [
   { dash: [1, 8], css: 'dotted', name: 'sparse dotted line' },
 ];
 
+/** Tick steps in buckets: hours that divide a day, then days and weeks. */
+const NICE_STEPS = [1, 2, 3, 4, 6, 8, 12, 24, 48, 72, 168, 336];
+
 export const seriesStyle = (i) => ({ colour: COLOURS[i % COLOURS.length], pattern: PATTERNS[i % PATTERNS.length] });
 
 /**
  * Draws a chart into `figure` (a <figure>). `xs`: epoch seconds; `series`: `{ label, values }`
- * with null for "no data"; `format(n)` writes a y value with its unit. Answers `{ destroy }`.
+ * with null for "no data"; `format(n)` writes a y value with its unit; `xFormat(seconds)` an x
+ * label (a "\n" makes it two lines); `xTickSpacing`: px per x label. Answers `{ destroy }`.
  */
-export function lineChart(figure, { xs, series, xLabel, yLabel, format, xFormat, description, height = 320 }) {
+export function lineChart(figure, { xs, series, xLabel, yLabel, format, xFormat, description, height = 320, xTickSpacing = 80 }) {
   figure.setAttribute('role', 'img');
   figure.setAttribute('aria-label', description);
   const host = document.createElement('div');
@@ -33,7 +37,7 @@ export function lineChart(figure, { xs, series, xLabel, yLabel, format, xFormat,
   figure.append(host);
 
   const options = {
-    width: Math.max(320, figure.clientWidth || 800),
+    width: Math.max(240, host.clientWidth || 800),
     height,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
@@ -44,12 +48,21 @@ export function lineChart(figure, { xs, series, xLabel, yLabel, format, xFormat,
         stroke: '#333',
         grid: { stroke: '#e3e6ea' },
         ticks: { stroke: '#c5cad1' },
-        // Ticks on buckets only (never between two hours), as many as fit, labelled as the table labels them.
+        // Ticks on buckets only (never between two hours), as many as fit, at round steps (every
+        // 6 hours from midnight, not from wherever the range starts), labelled as the table labels them.
         splits: (u) => {
-          const every = Math.max(1, Math.ceil(xs.length / Math.max(2, Math.floor(u.bbox.width / devicePixelRatio / 80))));
-          return xs.filter((_x, i) => i % every === 0);
+          const fit = Math.ceil(xs.length / Math.max(2, Math.floor(u.bbox.width / devicePixelRatio / xTickSpacing)));
+          const every = NICE_STEPS.find((n) => n >= fit) ?? fit;
+          const step = xs.length > 1 ? xs[1] - xs[0] : 1;
+          return xs.filter((x) => Math.round(x / step) % every === 0);
         },
-        values: (_u, splits) => splits.map((x) => xFormat(x)),
+        size: xFormat(xs[0] ?? 0).includes('\n') ? 60 : 50,
+        values: (_u, splits) => {
+          const labels = splits.map((x) => xFormat(x));
+          // The labels are drawn on the canvas; this lets a reader (and the tests) see them as text.
+          host.dataset.xTicks = labels.join(' | ').replaceAll('\n', ' ');
+          return labels;
+        },
       },
       {
         label: yLabel,
@@ -82,7 +95,7 @@ export function lineChart(figure, { xs, series, xLabel, yLabel, format, xFormat,
   };
   const plot = new uPlot(options, [xs, ...series.map((s) => s.values)], host);
   const resize = new ResizeObserver(() => {
-    const width = Math.max(320, figure.clientWidth);
+    const width = Math.max(240, host.clientWidth);
     if (width !== plot.width) plot.setSize({ width, height });
   });
   resize.observe(figure);

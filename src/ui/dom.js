@@ -36,6 +36,8 @@ export function table({ caption, columns, rows, empty = 'Nothing yet.', foot, at
         scope: isRowHeader ? 'row' : undefined,
         class: column.numeric ? 'num' : undefined,
         'data-col': column.key,
+        // Phones show each row as a card: the stylesheet prints this label before the value.
+        'data-label': column.label,
         'data-value': column.numeric && typeof value === 'number' ? String(value) : undefined,
       },
       shown instanceof Node ? shown : shown === null || shown === undefined || shown === '' ? '–' : String(shown),
@@ -73,17 +75,26 @@ export function say(el, text, kind = 'info') {
   el.hidden = !text;
 }
 
-const usdFormat = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 6 });
+// Money has a fixed number of decimals, so amounts line up and compare at a glance: 4 for costs
+// and spend (a call costs fractions of a cent), 2 for budgets people set in dollars and cents.
+const usdFormat = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 4, maximumFractionDigits: 4 });
+const budgetFormat = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const priceFormat = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 4 });
 const intFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const decFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 
 export const fmt = {
-  usd: (n) => (n === null || n === undefined ? '–' : usdFormat.format(n)),
+  usd: (n) => (n === null || n === undefined ? '–' : n > 0 && n < 0.00005 ? '< $0.0001' : usdFormat.format(n)),
+  budget: (n) => (n === null || n === undefined ? '–' : budgetFormat.format(n)),
+  /** A list price per 1M tokens, as the price table writes it ($0.075, $2.50). */
+  price: (n) => (n === null || n === undefined ? '–' : priceFormat.format(n)),
   int: (n) => (n === null || n === undefined ? '–' : intFormat.format(n)),
   ms: (n) => (n === null || n === undefined ? '–' : `${decFormat.format(n)} ms`),
   pct: (n) => (n === null || n === undefined ? '–' : `${decFormat.format(n * 100)} %`),
   /** ISO time as `2025-01-31 13:05 UTC`. */
   time: (iso) => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : '–'),
+  /** ISO time to the second, for log and audit entries. */
+  seconds: (iso) => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}` : '–'),
   list: (items) => (items && items.length > 0 ? items.join(', ') : 'all'),
 };
 

@@ -30,7 +30,7 @@ export function createGatewayLedger(config: GatewayConfig, redis: Redis | undefi
   if (!redis) {
     // The embedded store holds its log in the gateway's own heap: a shorter default keeps RSS small.
     const logMaxRecords = settings.log_max_records ?? MEMORY_LOG_MAX_RECORDS;
-    return new BatchingLedger(new MemoryLedgerStore({ logMaxRecords, usageRetentionDays: settings.usage_retention_days }), options);
+    return new BatchingLedger(new MemoryLedgerStore({ logMaxRecords, usageRetentionDays: settings.usage_retention_days, tagsPerHour: settings.tags_per_hour }), options);
   }
   const connection = redis.duplicate({
     enableOfflineQueue: false,
@@ -46,6 +46,7 @@ export function createGatewayLedger(config: GatewayConfig, redis: Redis | undefi
     logRetentionDays: settings.log_retention_days,
     usageRetentionDays: settings.usage_retention_days,
     dedupeTtlS: settings.dedupe_ttl_s,
+    tagsPerHour: settings.tags_per_hour,
   });
   return new BatchingLedger(store, options);
 }

@@ -2,6 +2,17 @@
 
 export type UsageSource = 'reported' | 'estimated';
 
+/**
+ * Ledger routes of the client APIs every gateway serves, whatever its config: OpenAI chat
+ * completions, OpenAI Responses, Anthropic Messages, legacy completions and embeddings. The one
+ * list metrics labels, reports and docs take them from.
+ */
+export const API_ROUTES = ['chat', 'responses', 'messages', 'completions', 'embeddings'] as const;
+export type ApiRoute = (typeof API_ROUTES)[number];
+
+/** What an AI call is recorded under: a client API, or a prompt or service named by the config. */
+export type LedgerRoute = ApiRoute | `prompt:${string}` | `service:${string}`;
+
 /** One call, as finance and operators see it. */
 export interface LedgerRecord {
   /** The call's own id (a UUIDv7 the gateway made): the record's key, and idempotency's. */
@@ -12,7 +23,7 @@ export interface LedgerRecord {
   time: number;
   key_id: string | null;
   team: string | null;
-  /** `chat`, `embeddings`, `prompt:<name>` or `service:<name>`. */
+  /** A LedgerRoute when written; typed `string` as stores give back whatever was stored. */
   route: string;
   /** The model group (or `provider/model`) the client asked for. */
   model: string | null;

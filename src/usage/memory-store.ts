@@ -5,6 +5,7 @@ import {
   hourStart,
   HOUR_MS,
   matchesLogQuery,
+  readsTags,
   tupleOf,
   UsageGrouper,
   type DimensionTuple,
@@ -13,6 +14,7 @@ import {
   type UsageCounters,
 } from './ledger-store.js';
 import type { LedgerRecord } from './ledger.js';
+import { admitTag, DEFAULT_TAGS_PER_HOUR, tagsOf } from './usage-tags.js';
 
 export interface MemoryStoreOptions {
   /** Request log entries kept, newest win. */
@@ -21,10 +23,34 @@ export interface MemoryStoreOptions {
   seenMaxBatches?: number;
   /** Hour buckets older than this many days are dropped; 0 keeps them. */
   usageRetentionDays?: number;
+  /** Distinct tags aggregated per hour bucket; more count as `(other)` (src/usage/usage-tags.ts). */
+  tagsPerHour?: number;
+}
+
+interface Aggregate {
+  tuple: DimensionTuple;
+  /** The tag, in the per-tag family; null in the per-call one. */
+  tag: string | null;
+  counters: UsageCounters;
 }
 
 interface Bucket {
-  tuples: Map<string, { tuple: DimensionTuple; counters: UsageCounters }>;
+  /** Per call, by tuple. */
+  tuples: Map<string, Aggregate>;
+  /** Per tag of each call: tag → tuple JSON → aggregate (nested, so the tuple's JSON is the only key hashed). */
+  tagged: Map<string, Map<string, Aggregate>>;
+  /** Tags admitted under the cap this hour. */
+  tags: Set<string>;
+}
+
+/** `key` is the tuple's JSON. */
+function addTo(into: Map<string, Aggregate>, key: string, tuple: DimensionTuple, tag: string | null, record: LedgerRecord): void {
+  let entry = into.get(key);
+  if (!entry) {
+    entry = { tuple, tag, counters: emptyCounters() };
+    into.set(key, entry);
+  }
+  addRecord(entry.counters, record);
 }
 
 /**
@@ -41,8 +67,10 @@ export class MemoryLedgerStore implements LedgerStore {
   private readonly logMax: number;
   private readonly seenMax: number;
   private readonly retentionMs: number;
+  private readonly tagsPerHour: number;
 
   constructor(options: MemoryStoreOptions = {}) {
+    this.tagsPerHour = options.tagsPerHour ?? DEFAULT_TAGS_PER_HOUR;
     this.logMax = options.logMaxRecords ?? 100_000;
     this.seenMax = options.seenMaxBatches ?? 100_000;
     this.retentionMs = (options.usageRetentionDays ?? 0) * 86_400_000;
@@ -65,18 +93,19 @@ export class MemoryLedgerStore implements LedgerStore {
       const start = hourStart(record.time);
       let bucket = this.buckets.get(start);
       if (!bucket) {
-        bucket = { tuples: new Map() };
+        bucket = { tuples: new Map(), tagged: new Map(), tags: new Set() };
         this.buckets.set(start, bucket);
         this.expireBuckets();
       }
       const tuple = tupleOf(record);
       const key = JSON.stringify(tuple);
-      let entry = bucket.tuples.get(key);
-      if (!entry) {
-        entry = { tuple, counters: emptyCounters() };
-        bucket.tuples.set(key, entry);
+      addTo(bucket.tuples, key, tuple, null, record);
+      for (const tag of tagsOf(record.tags)) {
+        const stored = admitTag(bucket.tags, tag, this.tagsPerHour);
+        let perTag = bucket.tagged.get(stored);
+        if (!perTag) bucket.tagged.set(stored, (perTag = new Map()));
+        addTo(perTag, key, tuple, stored, record);
       }
-      addRecord(entry.counters, record);
       this.log.push(record);
     }
     // Trim in chunks so a full log does not copy itself on every write.
@@ -88,11 +117,13 @@ export class MemoryLedgerStore implements LedgerStore {
   }
 
   async usage(query: Parameters<LedgerStore['usage']>[0]) {
-    const grouper = new UsageGrouper(query.groupBy);
+    const grouper = new UsageGrouper(query);
+    const byTag = readsTags(query);
     for (const start of bucketsInRange(query.from, query.to)) {
       const bucket = this.buckets.get(start);
       if (!bucket) continue;
-      for (const { tuple, counters } of bucket.tuples.values()) grouper.add(start, tuple, counters);
+      const families = byTag ? [...bucket.tagged.values()] : [bucket.tuples];
+      for (const family of families) for (const { tuple, tag, counters } of family.values()) grouper.add(start, tuple, counters, tag);
     }
     return grouper.result();
   }

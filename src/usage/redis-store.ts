@@ -1,32 +1,34 @@
 /**
  * The ledger in Redis. Layout (every key carries the `{ledger}` hash tag, so the one script
  * that touches several keys stays on one Redis Cluster slot):
- * - `<prefix>{ledger}:h:<YYYYMMDDHH>`  hash per UTC hour: field `<tuple JSON><counter code>`
- *   → integer sum, the tuple being (team, key, model, provider, upstream_model, route);
- * - `<prefix>{ledger}:log`             stream of record JSON, capped by length and age;
- * - `<prefix>{ledger}:seen:<batch id>` idempotency marker with a TTL.
+ * - `<prefix>{ledger}:h:<YYYYMMDDHH>`    hash per UTC hour: per-call aggregates, counters and
+ *   latency histograms by dimension tuple (fields: src/usage/redis-aggregates.ts);
+ * - `<prefix>{ledger}:t:<YYYYMMDDHH>`    hash per UTC hour: the same per tag of each call;
+ * - `<prefix>{ledger}:tags:<YYYYMMDDHH>` set of the tags that hour admitted under the cap;
+ * - `<prefix>{ledger}:log`               stream of record JSON, capped by length and age;
+ * - `<prefix>{ledger}:seen:<batch id>`   idempotency marker with a TTL.
  * One Lua script writes a batch atomically: the marker (SET NX) first, so a replayed batch
  * changes nothing; then the increments, pre-summed per bucket and tuple, and the log entries.
  */
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
+  addRecord,
   bucketsInRange,
   emptyCounters,
   hourStart,
   matchesLogQuery,
-  addRecord,
+  readsTags,
   tupleOf,
   UsageGrouper,
-  type DimensionTuple,
   type LedgerBatch,
   type LedgerStore,
   type LogQuery,
-  type UsageCounters,
   type UsageQuery,
   type UsageRow,
 } from './ledger-store.js';
 import type { LedgerRecord } from './ledger.js';
+import { parseHash, pushAggregate, WRITE_BATCH_SCRIPT, type PendingAggregate } from './redis-aggregates.js';
+import { DEFAULT_TAGS_PER_HOUR, tagsOf } from './usage-tags.js';
 
 export interface RedisStoreOptions {
   /** Key prefix, e.g. `konnect:`. */
@@ -39,54 +41,9 @@ export interface RedisStoreOptions {
   usageRetentionDays: number;
   /** How long a written batch id is remembered, s: replays later than this would count again. */
   dedupeTtlS: number;
+  /** Distinct tags aggregated per hour; more count as `(other)`. Default 100. */
+  tagsPerHour?: number;
 }
-
-/** Counter codes: the last character of a hash field. Order matches COUNTER_FIELDS. */
-const COUNTER_CODES = 'rEpckCltnhs';
-const COUNTER_FIELDS: readonly (keyof UsageCounters)[] = [
-  'requests',
-  'errors',
-  'prompt_tokens',
-  'completion_tokens',
-  'cached_tokens',
-  'cost_nano_usd',
-  'latency_ms_sum',
-  'ttft_ms_sum',
-  'ttft_count',
-  'cache_hits',
-  'saved_cost_nano_usd',
-];
-
-// KEYS: [seen, log, hour hash 1..m]. ARGV: seen TTL, log MAXLEN, log MINID ('0': none),
-// hash TTL ('0': none), aggregate count, log count, then per aggregate (KEYS index, tuple,
-// one value per counter code), then one record JSON per log entry. Zero counters are skipped: a missing
-// field reads as 0.
-const WRITE_BATCH = `
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-local codes = '${COUNTER_CODES}'
-local aggs = tonumber(ARGV[5])
-local logs = tonumber(ARGV[6])
-local i = 7
-for _ = 1, aggs do
-  local key = KEYS[tonumber(ARGV[i])]
-  local tuple = ARGV[i + 1]
-  for c = 1, #codes do
-    local v = ARGV[i + 1 + c]
-    if v ~= '0' then redis.call('HINCRBY', key, tuple .. string.sub(codes, c, c), v) end
-  end
-  i = i + 2 + #codes
-end
-for _ = 1, logs do
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'r', ARGV[i])
-  i = i + 1
-end
-if ARGV[3] ~= '0' then redis.call('XTRIM', KEYS[2], 'MINID', '~', ARGV[3]) end
-if ARGV[4] ~= '0' then
-  for k = 3, #KEYS do redis.call('EXPIRE', KEYS[k], ARGV[4]) end
-end
-return 1
-`;
-const WRITE_BATCH_SHA = createHash('sha1').update(WRITE_BATCH).digest('hex');
 
 const DAY_S = 86_400;
 const LOG_PAGE = 500;
@@ -121,80 +78,74 @@ export class RedisLedgerStore implements LedgerStore {
 
   private async run(keys: string[], args: (string | number)[]): Promise<unknown> {
     try {
-      return await this.redis.evalsha(WRITE_BATCH_SHA, keys.length, ...keys, ...args);
+      return await this.redis.evalsha(WRITE_BATCH_SCRIPT.sha, keys.length, ...keys, ...args);
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return this.redis.eval(WRITE_BATCH, keys.length, ...keys, ...args);
+      return this.redis.eval(WRITE_BATCH_SCRIPT.source, keys.length, ...keys, ...args);
     }
   }
 
   async write(batch: LedgerBatch): Promise<void> {
     if (batch.records.length === 0) return;
-    // Pre-sum per (bucket, tuple): a busy batch holds many calls of the same team and model.
-    const hashKeys: string[] = [];
-    const hashIndex = new Map<number, number>();
-    const sums = new Map<string, { keyIndex: number; tuple: string; counters: UsageCounters }>();
-    const logs: string[] = [];
-    for (const record of batch.records) {
-      const bucket = hourStart(record.time);
-      let index = hashIndex.get(bucket);
+    // KEYS[1] seen, KEYS[2] log, the hour keys from KEYS[3] (Lua is 1-based).
+    const hourKeys: string[] = [];
+    const keyIndex = new Map<string, number>();
+    const indexOf = (key: string): number => {
+      let index = keyIndex.get(key);
       if (index === undefined) {
-        index = hashKeys.length + 3; // KEYS[1] seen, KEYS[2] log, hashes from KEYS[3] (Lua is 1-based)
-        hashIndex.set(bucket, index);
-        hashKeys.push(`${this.base}h:${hourKey(bucket)}`);
+        index = hourKeys.length + 3;
+        keyIndex.set(key, index);
+        hourKeys.push(key);
       }
-      const tuple = JSON.stringify(tupleOf(record));
-      const sumKey = `${index}\n${tuple}`;
+      return index;
+    };
+    // Pre-sum per (hash, tag, tuple): a busy batch holds many calls of the same team and model.
+    const sums = new Map<string, PendingAggregate>();
+    const add = (hashIndex: number, tagSetIndex: number, tag: string, tuple: string, record: LedgerRecord): void => {
+      const sumKey = `${hashIndex} ${tag} ${tuple}`;
       let sum = sums.get(sumKey);
       if (!sum) {
-        sum = { keyIndex: index, tuple, counters: emptyCounters() };
+        sum = { hashIndex, tagSetIndex, tag, tuple, counters: emptyCounters() };
         sums.set(sumKey, sum);
       }
       addRecord(sum.counters, record);
+    };
+    const logs: string[] = [];
+    for (const record of batch.records) {
+      const hour = hourKey(hourStart(record.time));
+      const tuple = JSON.stringify(tupleOf(record));
+      add(indexOf(`${this.base}h:${hour}`), 0, '', tuple, record);
+      const tagged = indexOf(`${this.base}t:${hour}`);
+      const tagSet = indexOf(`${this.base}tags:${hour}`);
+      for (const tag of tagsOf(record.tags)) add(tagged, tagSet, tag, tuple, record);
       logs.push(JSON.stringify(record));
     }
-    const { logMaxRecords, logRetentionDays, usageRetentionDays, dedupeTtlS } = this.options;
+    const { logMaxRecords, logRetentionDays, usageRetentionDays, dedupeTtlS, tagsPerHour } = this.options;
     const minId = logRetentionDays > 0 ? `${Date.now() - logRetentionDays * DAY_S * 1000}` : '0';
-    const args: (string | number)[] = [dedupeTtlS, logMaxRecords, minId, usageRetentionDays > 0 ? usageRetentionDays * DAY_S : 0, sums.size, logs.length];
-    for (const sum of sums.values()) {
-      args.push(sum.keyIndex, sum.tuple);
-      for (const field of COUNTER_FIELDS) args.push(sum.counters[field]);
-    }
+    const ttl = usageRetentionDays > 0 ? usageRetentionDays * DAY_S : 0;
+    const args: (string | number)[] = [dedupeTtlS, logMaxRecords, minId, ttl, tagsPerHour ?? DEFAULT_TAGS_PER_HOUR, sums.size, logs.length];
+    for (const sum of sums.values()) pushAggregate(args, sum);
     for (const log of logs) args.push(log);
-    await this.run([`${this.base}seen:${batch.id}`, `${this.base}log`, ...hashKeys], args);
+    await this.run([`${this.base}seen:${batch.id}`, `${this.base}log`, ...hourKeys], args);
   }
 
   async usage(query: UsageQuery): Promise<UsageRow[]> {
-    const grouper = new UsageGrouper(query.groupBy);
+    const grouper = new UsageGrouper(query);
+    const tagged = readsTags(query);
+    const family = tagged ? 't' : 'h';
     const buckets = bucketsInRange(query.from, query.to);
     for (let at = 0; at < buckets.length; at += HGETALL_CHUNK) {
       const chunk = buckets.slice(at, at + HGETALL_CHUNK);
       const pipeline = this.redis.pipeline();
-      for (const bucket of chunk) pipeline.hgetall(`${this.base}h:${hourKey(bucket)}`);
+      for (const bucket of chunk) pipeline.hgetall(`${this.base}${family}:${hourKey(bucket)}`);
       const replies = (await pipeline.exec()) ?? [];
       chunk.forEach((bucket, i) => {
         const [err, hash] = replies[i] ?? [new Error('no reply')];
         if (err) throw err;
-        this.addHash(grouper, bucket, hash as Record<string, string>);
+        for (const agg of parseHash(hash as Record<string, string>, tagged)) grouper.add(bucket, agg.tuple, agg.counters, agg.tag);
       });
     }
     return grouper.result();
-  }
-
-  private addHash(grouper: UsageGrouper, bucket: number, hash: Record<string, string>): void {
-    const perTuple = new Map<string, UsageCounters>();
-    for (const field in hash) {
-      const tuple = field.slice(0, -1);
-      const counter = COUNTER_FIELDS[COUNTER_CODES.indexOf(field.slice(-1))];
-      if (!counter) continue;
-      let counters = perTuple.get(tuple);
-      if (!counters) {
-        counters = emptyCounters();
-        perTuple.set(tuple, counters);
-      }
-      counters[counter] += Number(hash[field]);
-    }
-    for (const [tuple, counters] of perTuple) grouper.add(bucket, JSON.parse(tuple) as DimensionTuple, counters);
   }
 
   async logs(query: LogQuery): Promise<LedgerRecord[]> {

@@ -4,6 +4,7 @@
  */
 import type { UsageCounters, UsageDimension, UsageRow } from './ledger-store.js';
 import { addCounters, emptyCounters } from './ledger-store.js';
+import { percentileMs } from './latency-histogram.js';
 
 export interface UsageMetrics {
   requests: number;
@@ -14,8 +15,18 @@ export interface UsageMetrics {
   total_tokens: number;
   cost_usd: number;
   latency_ms_avg: number;
+  /**
+   * Latency percentiles, ms: the upper bound of the histogram bucket holding the exact
+   * (nearest-rank) percentile, so at most 20 % above it (src/usage/latency-histogram.ts). Null
+   * for hours recorded before histograms were kept.
+   */
+  latency_ms_p50: number | null;
+  latency_ms_p95: number | null;
+  latency_ms_p99: number | null;
   /** null when no call in the group streamed. */
   ttft_ms_avg: number | null;
+  ttft_ms_p50: number | null;
+  ttft_ms_p95: number | null;
   /** Calls answered from the response cache (cost 0). */
   cache_hits: number;
   /** What the cached answers cost when they were fetched. */
@@ -30,8 +41,15 @@ export interface UsageReport {
   to: string;
   group_by: UsageDimension[];
   rows: UsageReportRow[];
+  /** Each call once, whatever the grouping. */
   totals: UsageMetrics;
+  /** Set when rows count some calls more than once (grouped by tag). */
+  note?: string;
 }
+
+/** What a report grouped by tag says about its rows. */
+export const BY_TAG_NOTE =
+  'a call with several tags counts once under each of its tags, so rows can add up to more than totals; totals count each call once. Calls without tags are under (none); tags past the hourly cap under (other).';
 
 const METRIC_COLUMNS: readonly (keyof UsageMetrics)[] = [
   'requests',
@@ -42,7 +60,12 @@ const METRIC_COLUMNS: readonly (keyof UsageMetrics)[] = [
   'total_tokens',
   'cost_usd',
   'latency_ms_avg',
+  'latency_ms_p50',
+  'latency_ms_p95',
+  'latency_ms_p99',
   'ttft_ms_avg',
+  'ttft_ms_p50',
+  'ttft_ms_p95',
   'cache_hits',
   'saved_cost_usd',
 ];
@@ -59,7 +82,12 @@ function toMetrics(c: UsageCounters): UsageMetrics {
     total_tokens: c.prompt_tokens + c.completion_tokens,
     cost_usd: c.cost_nano_usd / 1e9,
     latency_ms_avg: c.requests > 0 ? round1(c.latency_ms_sum / c.requests) : 0,
+    latency_ms_p50: percentileMs(c.latency_hist, 0.5),
+    latency_ms_p95: percentileMs(c.latency_hist, 0.95),
+    latency_ms_p99: percentileMs(c.latency_hist, 0.99),
     ttft_ms_avg: c.ttft_count > 0 ? round1(c.ttft_ms_sum / c.ttft_count) : null,
+    ttft_ms_p50: percentileMs(c.ttft_hist, 0.5),
+    ttft_ms_p95: percentileMs(c.ttft_hist, 0.95),
     cache_hits: c.cache_hits,
     saved_cost_usd: c.saved_cost_nano_usd / 1e9,
   };
@@ -81,16 +109,28 @@ function compareRows(groupBy: readonly UsageDimension[]) {
   };
 }
 
-/** Rows ordered by time (when grouped by day or hour), then by cost, highest first. */
-export function buildUsageReport(rows: UsageRow[], range: { from: number; to: number; groupBy: readonly UsageDimension[] }): UsageReport {
-  const totals = emptyCounters();
-  for (const row of rows) addCounters(totals, row.counters);
+/**
+ * Rows ordered by time (when grouped by day or hour), then by cost, highest first. Totals are
+ * the rows' sum unless given: rows by tag count a call once per tag, so their totals are read
+ * apart, from the per-call aggregates.
+ */
+export function buildUsageReport(
+  rows: UsageRow[],
+  range: { from: number; to: number; groupBy: readonly UsageDimension[] },
+  given?: { totals: UsageCounters; note: string },
+): UsageReport {
+  let totals = given?.totals;
+  if (!totals) {
+    totals = emptyCounters();
+    for (const row of rows) addCounters(totals, row.counters);
+  }
   return {
     from: new Date(range.from).toISOString(),
     to: new Date(range.to).toISOString(),
     group_by: [...range.groupBy],
     rows: [...rows].sort(compareRows(range.groupBy)).map((row) => ({ ...row.dims, ...toMetrics(row.counters) })),
     totals: toMetrics(totals),
+    ...(given ? { note: given.note } : {}),
   };
 }
 

@@ -138,6 +138,16 @@ function idsOf(turn: Turn | undefined, type: 'tool_use' | 'tool_result'): string
     .map((b) => String(type === 'tool_use' ? b.id : b.tool_use_id));
 }
 
+/** Cache breakpoints anywhere in the prompt: tools, system blocks, message blocks and tool_result contents. */
+function countCacheControl(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + countCacheControl(item), 0);
+  if (value === null || typeof value !== 'object') return 0;
+  const record = value as Record<string, unknown>;
+  let count = record.cache_control !== undefined ? 1 : 0;
+  if (Array.isArray(record.content)) count += countCacheControl(record.content);
+  return count;
+}
+
 /** The first fault the real API would answer 400 for, or undefined. */
 export function findRequestFault(body: Body): string | undefined {
   for (const field of ['temperature', 'top_p', 'top_k']) {
@@ -145,6 +155,16 @@ export function findRequestFault(body: Body): string | undefined {
   }
   if (typeof body.model !== 'string') return 'model: Field required';
   if (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1) return 'max_tokens: Field required';
+  const thinking = body.thinking as { type?: string; budget_tokens?: number } | undefined;
+  if (thinking?.type === 'enabled' && !((thinking.budget_tokens ?? 0) >= 1024 && (thinking.budget_tokens ?? 0) < (body.max_tokens as number))) {
+    return 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024 and less than max_tokens';
+  }
+  const lastAssistant = Array.isArray(body.messages) ? (body.messages as Turn[]).findLast((turn) => turn.role === 'assistant') : undefined;
+  if (thinking?.type === 'enabled' && lastAssistant && idsOf(lastAssistant, 'tool_use').length > 0 && blocksOf(lastAssistant)[0]?.type !== 'thinking') {
+    return 'messages: Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a final `assistant` message must start with a thinking block.';
+  }
+  const breakpoints = countCacheControl(body.tools) + countCacheControl(body.system) + countCacheControl(body.messages);
+  if (breakpoints > 4) return `A maximum of 4 blocks with cache_control may be provided. Found ${breakpoints}.`;
   const messages = body.messages as Turn[] | undefined;
   if (!Array.isArray(messages) || messages.length === 0) return 'messages: at least one message is required';
   for (let i = 0; i < messages.length; i++) {

@@ -1,5 +1,5 @@
-// Catalog: model groups (GET /admin/models), prompt APIs with their input schema and a try-it
-// form that calls the real POST /prompts/<name> (GET /admin/prompts), REST services
+// Catalog: the client APIs, model groups (GET /admin/models), prompt APIs with their input schema
+// and a try-it form that calls the real POST /prompts/<name> (GET /admin/prompts), REST services
 // (the effective config of GET /admin/config, secrets masked), and the OpenAPI document.
 import { api, call } from '../api.js';
 import { field, fmt, h, say, table } from '../dom.js';
@@ -11,6 +11,30 @@ const limits = (l) =>
         .map(([name, value]) => `${name} ${fmt.int(value)}`)
         .join(', ')
     : 'none';
+
+// The client APIs are fixed by the gateway's code, not its config, so they are listed as they are
+// (docs/endpoints.md has every route). `route` is what Usage groups their calls by.
+const CLIENT_APIS = [
+  { endpoint: 'POST /v1/chat/completions', speaks: 'OpenAI Chat Completions', route: 'chat' },
+  { endpoint: 'POST /v1/responses', speaks: 'OpenAI Responses; GET and DELETE /v1/responses/{id}, GET /v1/responses/{id}/input_items', route: 'responses' },
+  { endpoint: 'POST /v1/messages', speaks: 'Anthropic Messages; POST /v1/messages/count_tokens', route: 'messages' },
+  { endpoint: 'POST /v1/completions', speaks: 'OpenAI legacy Completions, answered by chat models', route: 'completions' },
+  { endpoint: 'POST /v1/embeddings', speaks: 'OpenAI Embeddings', route: 'embeddings' },
+  { endpoint: 'GET /v1/models', speaks: 'the model names below, in OpenAI or Anthropic shape', route: '' },
+];
+
+function clientApis() {
+  return table({
+    caption: 'Every one takes the model group names below, or provider/model where the provider allows it.',
+    columns: [
+      { label: 'Endpoint', key: 'endpoint', value: (a) => h('code', { text: a.endpoint }) },
+      { label: 'Speaks', key: 'speaks', value: (a) => a.speaks },
+      { label: 'Usage route', key: 'route', value: (a) => (a.route ? h('code', { text: a.route }) : 'not recorded') },
+    ],
+    rows: CLIENT_APIS,
+    attrs: { class: 'data', id: 'catalog-apis' },
+  });
+}
 
 function modelGroups(models) {
   if (models.length === 0) return h('p', { class: 'empty', text: 'No model group has a usable deployment.' });
@@ -209,6 +233,7 @@ export function mount(root) {
     ([models, prompts, effective]) => {
       say(status, '');
       body.replaceChildren(
+        h('section', { 'aria-labelledby': 'cat-apis' }, h('h2', { id: 'cat-apis', text: 'Client APIs' }), clientApis()),
         h('section', { 'aria-labelledby': 'cat-models' }, h('h2', { id: 'cat-models', text: 'Model groups' }), modelGroups(models.models)),
         h(
           'section',

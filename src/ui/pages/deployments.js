@@ -75,7 +75,8 @@ function providersSection() {
   return section;
 }
 
-const limits = (l) => (l ? Object.entries(l).map(([name, value]) => `${name} ${fmt.int(value)}`).join(', ') : 'none');
+// One limit per line: the column stays narrow enough for the table to fit a 1366 px screen.
+const limits = (l) => (l ? h('span', {}, Object.entries(l).map(([name, value]) => h('span', { class: 'line', text: `${name} ${fmt.int(value)}` }))) : 'none');
 
 export function mount(root) {
   const status = h('p', { class: 'notice', role: 'status', hidden: true });

@@ -1,53 +1,19 @@
 // Keys and teams: list with budgets and spend so far (GET /admin/keys, /admin/teams), create
-// (a key's secret is shown once), revoke keys and delete teams.
+// (a key's secret is shown once), edit limits, budgets and expiry, revoke keys, delete teams.
 import { api } from '../api.js';
 import { field, fmt, h, say, table } from '../dom.js';
+import { budgetText, editForm, filledOnly, isOverBudget, limitText, policyFields, spendCell } from './key-forms.js';
 
-const PERIODS = ['month', 'week', 'day', 'total'];
-
-/** The policy inputs keys and teams share; `read()` answers only the fields that were filled. */
-function policyFields() {
-  const models = h('input', { type: 'text', name: 'models', placeholder: 'fast, smart' });
-  const budget = h('input', { type: 'number', name: 'budget_usd', min: '0', step: 'any' });
-  const period = h('select', { name: 'budget_period' }, PERIODS.map((p) => h('option', { value: p, text: p })));
-  const rpm = h('input', { type: 'number', name: 'rpm', min: '1', step: '1' });
-  const tpm = h('input', { type: 'number', name: 'tpm', min: '1', step: '1' });
-  return {
-    fields: [
-      field('Budget (USD)', budget, 'Empty: no budget'),
-      field('Budget period', period),
-      field('Requests per minute', rpm, 'Empty: unlimited'),
-      field('Tokens per minute', tpm, 'Empty: unlimited'),
-      field('Model groups', models, 'Comma-separated; empty: all'),
-    ],
-    read() {
-      const out = {};
-      const list = models.value.split(',').map((m) => m.trim()).filter(Boolean);
-      if (list.length) out.models = list;
-      if (budget.value !== '') out.budget_usd = Number(budget.value);
-      if (budget.value !== '') out.budget_period = period.value;
-      if (rpm.value !== '') out.rpm = Number(rpm.value);
-      if (tpm.value !== '') out.tpm = Number(tpm.value);
-      return out;
-    },
-  };
-}
-
-const budgetText = (r) => (r.budget_usd === null ? 'none' : `${fmt.usd(r.budget_usd)} per ${r.budget_period}`);
-const limitText = (r) => [r.rpm !== null ? `${fmt.int(r.rpm)} rpm` : '', r.tpm !== null ? `${fmt.int(r.tpm)} tpm` : ''].filter(Boolean).join(', ') || 'none';
-
-function spendCell(r) {
-  const text = r.budget_usd === null ? fmt.usd(r.spend_usd) : `${fmt.usd(r.spend_usd)} of ${fmt.usd(r.budget_usd)}`;
-  if (r.budget_usd === null || r.budget_usd === 0) return text;
-  const ratio = Math.min(1, r.spend_usd / r.budget_usd);
-  return h('span', { class: 'spend' }, text, h('meter', { min: '0', max: '1', low: '0.8', high: '0.99', optimum: '0', value: String(ratio), 'aria-label': `${Math.round(ratio * 100)} % of budget spent` }));
-}
-
-function keyState(key) {
+/** A key's state in words: revoked, expired, over its own or its team's budget, or active. */
+function keyState(key, team) {
   if (key.revoked_at) return h('span', { class: 'badge bad', text: `✕ revoked ${fmt.time(key.revoked_at)}` });
   if (key.expires_at && Date.parse(key.expires_at) <= Date.now()) return h('span', { class: 'badge warn', text: '⚠ expired' });
+  if (isOverBudget(key)) return h('span', { class: 'badge bad', text: '⚠ over budget' });
+  if (isOverBudget(team)) return h('span', { class: 'badge bad', text: '⚠ team over budget' });
   return h('span', { class: 'badge ok', text: '✓ active' });
 }
+
+const teamState = (team) => (isOverBudget(team) ? h('span', { class: 'badge bad', text: '⚠ over budget' }) : h('span', { class: 'badge ok', text: '✓ within budget' }));
 
 export function mount(root) {
   const status = h('p', { class: 'notice', role: 'status', hidden: true });
@@ -80,7 +46,26 @@ export function mount(root) {
     h('div', { class: 'buttons' }, h('button', { type: 'submit', text: 'Create key' })),
   );
 
-  root.append(h('h1', { text: 'Keys and teams' }), status, secretBox, keysSection, teamsSection);
+  // The edit form opens above the tables, where the status line and the secret also show.
+  const editBox = h('div', { id: 'edit-box' });
+  root.append(h('h1', { text: 'Keys and teams' }), status, secretBox, editBox, keysSection, teamsSection);
+
+  function edit(kind, record) {
+    const path = `/admin/${kind}s/${encodeURIComponent(record.id)}`;
+    const form = editForm({
+      kind,
+      record,
+      teams,
+      save: (body) => api(path, { method: 'PATCH', body }),
+      done: async (message) => {
+        editBox.replaceChildren();
+        if (message) say(status, message, 'ok');
+        await load();
+      },
+    });
+    editBox.replaceChildren(form);
+    form.querySelector('input')?.focus();
+  }
 
   async function act(work, done) {
     try {
@@ -94,7 +79,7 @@ export function mount(root) {
 
   function createTeam(event) {
     event.preventDefault();
-    const body = { name: teamName.value.trim(), ...(teamId.value ? { id: teamId.value } : {}), ...teamPolicy.read() };
+    const body = { name: teamName.value.trim(), ...(teamId.value ? { id: teamId.value } : {}), ...filledOnly(teamPolicy.read()) };
     act(async () => {
       await api('/admin/teams', { method: 'POST', body });
       teamForm.reset();
@@ -107,7 +92,7 @@ export function mount(root) {
       name: keyName.value.trim(),
       ...(keyTeam.value ? { team: keyTeam.value } : {}),
       ...(keyExpiry.value ? { expires_at: `${keyExpiry.value}T23:59:59Z` } : {}),
-      ...keyPolicy.read(),
+      ...filledOnly(keyPolicy.read()),
     };
     act(async () => {
       const key = await api('/admin/keys', { method: 'POST', body });
@@ -161,6 +146,9 @@ export function mount(root) {
       return;
     }
     const teamName = (id) => (id === null ? 'none' : teams.find((t) => t.id === id)?.name ?? id);
+    const teamOf = (key) => teams.find((t) => t.id === key.team);
+    const actions = (kind, r, extra) =>
+      h('span', { class: 'actions' }, h('button', { type: 'button', class: 'secondary small', text: 'Edit', 'aria-label': `Edit ${kind} ${r.name}`, onclick: () => edit(kind, r) }), ' ', extra);
     const chosen = keyTeam.value;
     keyTeam.replaceChildren(h('option', { value: '', text: 'none' }), ...teams.map((t) => h('option', { value: t.id, text: t.name, selected: t.id === chosen })));
 
@@ -177,8 +165,12 @@ export function mount(root) {
           { label: 'Budget', key: 'budget', value: budgetText },
           { label: 'Spent this period', key: 'spend', value: spendCell },
           { label: 'Expires', key: 'expires', value: (k) => (k.expires_at ? fmt.time(k.expires_at) : 'never') },
-          { label: 'State', key: 'state', value: keyState },
-          { label: 'Actions', key: 'actions', value: (k) => (k.revoked_at ? '' : h('button', { type: 'button', class: 'danger', text: 'Revoke', 'aria-label': `Revoke key ${k.name}`, onclick: () => revoke(k) })) },
+          { label: 'State', key: 'state', value: (k) => keyState(k, teamOf(k)) },
+          {
+            label: 'Actions',
+            key: 'actions',
+            value: (k) => (k.revoked_at ? '' : actions('key', k, h('button', { type: 'button', class: 'danger', text: 'Revoke', 'aria-label': `Revoke key ${k.name}`, onclick: () => revoke(k) }))),
+          },
         ],
         rows: keys,
         empty: 'No keys yet.',
@@ -196,8 +188,9 @@ export function mount(root) {
           { label: 'Limits', key: 'limits', value: limitText },
           { label: 'Budget', key: 'budget', value: budgetText },
           { label: 'Spent this period', key: 'spend', value: spendCell },
+          { label: 'State', key: 'state', value: teamState },
           { label: 'Keys', key: 'keys', numeric: true, value: (t) => keys.filter((k) => k.team === t.id && !k.revoked_at).length },
-          { label: 'Actions', key: 'actions', value: (t) => h('button', { type: 'button', class: 'danger', text: 'Delete', 'aria-label': `Delete team ${t.name}`, onclick: () => removeTeam(t) }) },
+          { label: 'Actions', key: 'actions', value: (t) => actions('team', t, h('button', { type: 'button', class: 'danger', text: 'Delete', 'aria-label': `Delete team ${t.name}`, onclick: () => removeTeam(t) })) },
         ],
         rows: teams,
         empty: 'No teams yet.',
