@@ -10,5 +10,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Suites start real servers on port 0 and share one Redis; a few at once keeps a 2-core box responsive.
     maxWorkers: 2,
+    isolate: false,
   },
 });
