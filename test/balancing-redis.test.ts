@@ -108,13 +108,13 @@ describe('token limits shared through Redis', () => {
   it('charges each call\'s real tokens to the shared tpm, whichever instance served it', async () => {
     const fake = await upstream('tokens');
     const [a, b] = await twoInstances([fake], [{ name: 'm', retries: 0, timeout_ms: 200, deployments: [on(fake, { limits: { tpm: 30 } })] }], 'tpm');
-    // bottleneck keeps the shared reservoir in `b_<limiter id>_settings`.
-    const reservoir = async () => Number(await redis.hget(`b_${prefix}tpm:limits:m/0:tokens:30_settings`, 'reservoir'));
+    // What the other instance reports left of the shared tpm: each charge is visible everywhere.
+    const reservoir = async () => (await deployments(b!))[0]!.limits_remaining as { tpm: number };
     // The fake reports 10 prompt + 3 completion tokens per call: 13 of the 30.
     expect(await call(a!, 'm')).toMatchObject({ status: 200 });
-    await expect.poll(reservoir).toBe(17);
+    await expect.poll(async () => (await reservoir()).tpm).toBe(17);
     expect(await call(b!, 'm')).toMatchObject({ status: 200 });
-    await expect.poll(reservoir).toBe(4);
+    await expect.poll(async () => (await reservoir()).tpm).toBe(4);
     // Fewer tokens left than this request's prompt alone: refused on either instance.
     expect(await call(a!, 'm')).toMatchObject({ status: 429, attempts: 0 });
     expect(await call(b!, 'm')).toMatchObject({ status: 429, attempts: 0 });

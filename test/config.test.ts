@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from './helpers/wait.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../src/config/load-config.js';
 import { freePort } from './helpers/ports.js';
@@ -223,12 +224,13 @@ function runServer(env: Record<string, string>): ServerProcess {
 }
 
 async function waitForListening(server: ServerProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (server.stdout().includes('listening at')) return;
-    if (server.child.exitCode !== null) throw new Error(`the server exited: ${server.stderr()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('the server did not start listening');
+  await eventually(
+    () => {
+      if (server.child.exitCode !== null) throw new Error(`the server exited: ${server.stderr()}`);
+      return server.stdout().includes('listening at');
+    },
+    { tries: 600, what: 'the server listening' },
+  );
 }
 
 // Each test starts a process that compiles the project with tsx: seconds on a busy 2-core box.

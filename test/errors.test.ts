@@ -4,6 +4,7 @@
  * failures are scripted on a wire-faithful fake OpenAI.
  */
 import OpenAI from 'openai';
+import { eventually } from './helpers/wait.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from './fakes/openai.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
@@ -116,13 +117,6 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
   }
 }
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('bad requests', () => {
   it('malformed JSON → 400 invalid_json', async () => {
@@ -394,7 +388,7 @@ describe('a client that leaves', () => {
     const requestsBefore = fake.requests.length;
     const call = gw.client.chat.completions.create({ model: 'left-call', messages: hello }, { signal: controller.signal });
     // Abort once the gateway's upstream call is in flight.
-    await waitFor(() => fake.requests.length > requestsBefore, 'the upstream call');
+    await eventually(() => fake.requests.length > requestsBefore, { what: 'the upstream call' });
     controller.abort();
     await expect(call).rejects.toBeInstanceOf(OpenAI.APIUserAbortError);
     await within(upstreamClosed, 5000, 'the upstream connection closing');

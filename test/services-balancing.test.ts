@@ -3,6 +3,7 @@
  * ejection and recovery, retries only where safe, timeouts, every target down, and the
  * active health check.
  */
+import { eventually } from './helpers/wait.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryLedger } from '../src/usage/memory-ledger.js';
 import { sendJson, startFakeServer, type FakeServer } from './fakes/fake-server.js';
@@ -15,16 +16,6 @@ async function deadUrl(): Promise<string> {
   return `http://127.0.0.1:${await closedPort()}`;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it holds; fails the test when it never does. */
-async function eventually(check: () => Promise<boolean>, what: string, tries = 100): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 const ok = (name: string) => startFakeServer((req, res) => sendJson(res, 200, { from: name, method: req.method, body: req.body ?? null }));
 
@@ -113,7 +104,7 @@ describe('passive health', () => {
     await eventually(async () => {
       await rawRequest(gw.url, { path: '/flaky/x' });
       return flakyB.requests.length >= 2;
-    }, 'B answered twice');
+    }, { what: 'B answered twice' });
     const bBefore = flakyB.requests.length;
     for (let i = 0; i < 30; i++) {
       const res = await rawRequest(gw.url, { path: '/flaky/x' });
@@ -123,11 +114,11 @@ describe('passive health', () => {
     expect(flakyB.requests.length).toBe(bBefore);
 
     failB = false;
-    await sleep(450);
+    // Polled until the cooldown ends: calls meanwhile go to A.
     await eventually(async () => {
       await rawRequest(gw.url, { path: '/flaky/x' });
       return flakyB.requests.length > bBefore;
-    }, 'B back in rotation after its cooldown');
+    }, { what: 'B back in rotation after its cooldown' });
   });
 
   it('ejects a target that refuses at once, after retrying the GET elsewhere', async () => {
@@ -137,7 +128,7 @@ describe('passive health', () => {
       const res = await rawRequest(gw.url, { path: '/half-dead/x', headers: { 'x-request-id': id } });
       expect(res.status).toBe(200);
       return recordOf(id)?.attempts === 2;
-    }, 'a call that met the dead target first');
+    }, { what: 'a call that met the dead target first' });
     // The dead target is out: every later call takes one attempt.
     for (let j = 0; j < 20; j++) {
       const id = `half-dead-after-${j}`;
@@ -208,7 +199,7 @@ describe('retries', () => {
         expect(res.status).toBe(200);
         expect(res.json<{ body: unknown }>().body).toEqual(JSON.parse(body));
         return local.records().find((r) => r.client_request_id === id)?.attempts === 2;
-      }, 'a PUT that met the dead target first');
+      }, { what: 'a PUT that met the dead target first' });
     } finally {
       await gw2.close();
       await target.close();
@@ -233,7 +224,7 @@ describe('active health check', () => {
     const checksBefore = checks();
     health.b = 500;
     // Two more rounds: the second surely started after the change.
-    await eventually(async () => checks() >= checksBefore + 2, 'two checks of B');
+    await eventually(async () => checks() >= checksBefore + 2, { what: 'two checks of B' });
     const served = () => checkedB.requests.filter((r) => r.url !== '/healthz').length;
     const before = served();
     for (let i = 0; i < 20; i++) {
@@ -246,6 +237,6 @@ describe('active health check', () => {
     await eventually(async () => {
       await rawRequest(gw.url, { path: '/checked/x' });
       return served() > before;
-    }, 'B serving again after a passing check');
+    }, { what: 'B serving again after a passing check' });
   });
 });

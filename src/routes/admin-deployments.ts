@@ -13,9 +13,12 @@ function ms(value: number | undefined): number | null {
 export function registerAdminDeployments(app: FastifyInstance): void {
   app.get('/admin/deployments', { preHandler: app.gateway.requireAdmin }, async () => {
     const { registry, balancer } = app.gateway;
-    const deployments = registry.listGroups().flatMap((group) =>
-      group.deployments.map((d) => {
+    const rows = registry.listGroups().flatMap((group) => group.deployments.map((d) => ({ group, d })));
+    // Remaining limits live in Redis when shared: read once per deployment, side by side.
+    const remaining = await Promise.all(rows.map(({ d }) => balancer.remaining(d).catch(() => null)));
+    const deployments = rows.map(({ group, d }, i) => {
         const status = balancer.status(d);
+        const left = remaining[i];
         return {
           id: d.id,
           group: group.name,
@@ -33,9 +36,9 @@ export function registerAdminDeployments(app: FastifyInstance): void {
           requests: status.requests,
           failures: status.failures,
           limits: d.limits ?? null,
+          limits_remaining: left ? { rpm: left.requests, tpm: left.tokens } : null,
         };
-      }),
-    );
+      });
     return { deployments };
   });
 }

@@ -12,7 +12,7 @@ import type { ChatRequest } from '../core/types.js';
 import type { Deployment, ModelGroup } from '../core/deployment.js';
 import { classifyAttempt, type AttemptReport } from './attempt-outcome.js';
 import { DEFAULT_COOLDOWN_POLICY, DeploymentHealth, type CooldownPolicy, type HealthState } from './cooldown.js';
-import { createMemoryGate, hasLimits, type DeploymentGate } from './deployment-limits.js';
+import { createMemoryGate, hasLimits, type DeploymentGate, type LimitsRemaining } from './deployment-limits.js';
 import { DeploymentStats } from './deployment-stats.js';
 import { estimateCost } from './pick-cheapest.js';
 import { pickDeployment, type PickInputs } from './pick-deployment.js';
@@ -58,6 +58,8 @@ export interface Balancer {
   /** Ends an attempt `acquire` started. */
   finished(report: AttemptReport): void;
   status(deployment: Deployment): DeploymentStatus;
+  /** What is left of the deployment's rpm and tpm this window, as every instance shares it; null without limits. */
+  remaining(deployment: Deployment): Promise<LimitsRemaining | null>;
   close(): Promise<void>;
 }
 
@@ -324,6 +326,11 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
         requests: stats.requests,
         failures: stats.failures,
       };
+    },
+
+    async remaining(deployment) {
+      const gate = gateOf(deployment, stateOf(deployment));
+      return gate ? gate.remaining() : null;
     },
 
     async close() {

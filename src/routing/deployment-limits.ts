@@ -28,6 +28,13 @@ export interface DeploymentGate {
   release(usedTokens?: number): void;
   /** ms until room is likely back, for `retry-after`. */
   retryAfterMs(): number | Promise<number>;
+  /** What is left of this window's rpm and tpm (null: no such limit), for operators. */
+  remaining(): LimitsRemaining | Promise<LimitsRemaining>;
+}
+
+export interface LimitsRemaining {
+  requests: number | null;
+  tokens: number | null;
 }
 
 /** A token estimate above the whole budget could never pass; it passes on a fresh window instead. */
@@ -76,6 +83,13 @@ export function createMemoryGate(limits: DeploymentLimits, clock: () => number =
       const windowFull =
         (limits.rpm !== undefined && requests >= limits.rpm) || (limits.tpm !== undefined && tokensUsed >= limits.tpm);
       return windowFull ? Math.max(0, windowStart + LIMIT_WINDOW_MS - now) : CONCURRENCY_RETRY_MS;
+    },
+    remaining() {
+      roll(clock());
+      return {
+        requests: limits.rpm === undefined ? null : Math.max(0, limits.rpm - requests),
+        tokens: limits.tpm === undefined ? null : Math.max(0, limits.tpm - tokensUsed),
+      };
     },
   };
 }

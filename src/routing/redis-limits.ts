@@ -183,6 +183,11 @@ export function createRedisGates(redis: Redis, keyPrefix: string, onError: (err:
             return CONCURRENCY_RETRY_MS;
           }
         },
+        async remaining() {
+          // bottleneck's own reading of the shared reservoir: null for a limiter with none.
+          const [requestsLeft, tokensLeft] = await Promise.all([requests?.currentReservoir(), tokens?.currentReservoir()]);
+          return { requests: requestsLeft ?? null, tokens: tokensLeft ?? null };
+        },
         /** Frees what is still held, drops jobs still queued, and waits for the frees to reach Redis. */
         stop() {
           while (held.length > 0) held.shift()!.free();

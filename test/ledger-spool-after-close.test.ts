@@ -19,7 +19,7 @@ function downStore(): LedgerStore {
   return {
     kind: 'redis',
     durable: true,
-    scope: 'review-ledger-spool',
+    scope: 'ledger-spool-after-close',
     write: () => Promise.reject(new Error('store down')),
     usage: async () => [],
     logs: async () => [],
@@ -31,7 +31,7 @@ function downStore(): LedgerStore {
 const record = (id: string) => blankRecord({ id: id, time: Date.now(), key_id: null, team: null, route: 'chat', tags: [], status: 200 });
 
 it('logs a spool file it cannot close after shutdown instead of rejecting unhandled', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'konnect-review-spool-'));
+  const dir = await mkdtemp(join(tmpdir(), 'konnect-spool-after-close-'));
   dirs.push(dir);
   const errors: string[] = [];
   const log = { warn() {}, info() {}, error: (_obj: object, msg: string) => void errors.push(msg) };

@@ -9,7 +9,7 @@ import { admin, chat, clientFor, createKey, MASTER } from './helpers/access.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 import { dropPrefix, uniquePrefix } from './helpers/redis.js';
 
-const prefix = uniquePrefix('review-redis-hang');
+const prefix = uniquePrefix('redis-hang');
 
 /** A TCP proxy to 127.0.0.1:6379; `freeze` stops relaying in both directions, `thaw` resumes. */
 interface FreezableProxy {
