@@ -222,7 +222,9 @@ describe('health', () => {
   it('cools a failing deployment down, probes it after the cooldown, and restores it', async () => {
     const [flaky, steady] = await upstreams('flaky', 'steady');
     flaky!.behave(failWith(500));
-    const balancer = createBalancer({ cooldown: { failuresToCool: 2, cooldownMs: 300, maxCooldownMs: 1000 } });
+    // The balancer's clock is the test's: the cooldown ends when the test moves it, not after a wait.
+    let now = Date.now();
+    const balancer = createBalancer({ clock: () => now, cooldown: { failuresToCool: 2, cooldownMs: 300, maxCooldownMs: 1000 } });
     const gw = await gateway([flaky!, steady!], [{ name: 'm', strategy: 'priority', retries: 1, deployments: [on(flaky!), on(steady!)] }], {
       balancer,
     });
@@ -235,8 +237,7 @@ describe('health', () => {
     expect(flaky!.chatCalls()).toBe(2);
 
     flaky!.behave(undefined);
-    const cooldownLeft = Date.parse(cooled.cooldown_until as string) - Date.now();
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, cooldownLeft) + 20));
+    now = Date.parse(cooled.cooldown_until as string) + 1;
     // The probe goes to the recovered deployment, and it gets its traffic back.
     expect(await ask(gw, 'm')).toMatchObject({ provider: 'flaky', attempts: 1 });
     expect((await deployments(gw))[0]).toMatchObject({ state: 'healthy', cooldown_until: null, probing: false });
