@@ -296,6 +296,9 @@ describe.each(stores)('usage ledger over HTTP ($name store)', ({ name, store }) 
     const res = await admin(gw, `/admin/usage?${query}&format=csv`);
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(res.headers.get('content-disposition')).toMatch(/attachment; filename="usage-.*\.csv"/);
+    // Named for the days it covers: `to` is exclusive, so a range ending at midnight ends the day before.
+    const ranged = await admin(gw, '/admin/usage?from=2026-03-01T00:00:00Z&to=2026-03-08T00:00:00Z&format=csv');
+    expect(ranged.headers.get('content-disposition')).toBe('attachment; filename="usage-2026-03-01-2026-03-07.csv"');
     const text = await res.text();
     expect(text.split('\r\n')[0]).toBe(
       'model,provider,route,day,requests,errors,prompt_tokens,completion_tokens,cached_tokens,total_tokens,cost_usd,latency_ms_avg,latency_ms_p50,latency_ms_p95,latency_ms_p99,ttft_ms_avg,ttft_ms_p50,ttft_ms_p95,cache_hits,saved_cost_usd',

@@ -68,7 +68,9 @@ export function registerAdminUsage(app: FastifyInstance): void {
     }
     const report = buildUsageReport(rows, usageQuery, totals && { totals, note: BY_TAG_NOTE });
     if (format === 'json') return report;
-    const name = `usage-${report.from.slice(0, 10)}-${report.to.slice(0, 10)}.csv`;
+    // `to` is exclusive: the file is named for the last day it covers, as the console shows the range.
+    const lastDay = new Date(Date.parse(report.to) - 1).toISOString().slice(0, 10);
+    const name = `usage-${report.from.slice(0, 10)}-${lastDay}.csv`;
     return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(usageReportCsv(report));
   });
 }
