@@ -6,7 +6,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMemoryLedger } from '../src/usage/memory-ledger.js';
-import { anthropicClient } from './helpers/anthropic-client.js';
+import { anthropicClient, recordOfMessage, weatherTool } from './helpers/anthropic-client.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
 const ledger = createMemoryLedger();
@@ -31,15 +31,8 @@ afterAll(async () => {
   await gw?.close();
 });
 
-const weather: Anthropic.Tool = {
-  name: 'get_weather',
-  description: 'The weather in a city',
-  input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-};
-
-function recordOf(id: string) {
-  return ledger.records().find((record) => `msg_${record.id.replaceAll('-', '')}` === id);
-}
+const weather = weatherTool;
+const recordOf = (id: string) => recordOfMessage(ledger.records(), id);
 
 describe('Messages API on the mock provider', () => {
   it('answers a message with text, a msg_ id from the call, end_turn and usage; the ledger records route messages', async () => {

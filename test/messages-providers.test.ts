@@ -10,7 +10,7 @@ import { createMemoryLedger } from '../src/usage/memory-ledger.js';
 import { startFakeAnthropic, type FakeAnthropic } from './fakes/anthropic.js';
 import { startFakeGemini, textResponse, type FakeGemini } from './fakes/gemini.js';
 import { startFakeOpenAI, type FakeOpenAI } from './fakes/openai.js';
-import { anthropicClient } from './helpers/anthropic-client.js';
+import { anthropicClient, recordOfMessage, weatherTool } from './helpers/anthropic-client.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
 const ledger = createMemoryLedger();
@@ -49,15 +49,8 @@ afterAll(async () => {
   await Promise.all([openai?.close(), anthropic?.close(), gemini?.close()]);
 });
 
-const weather: Anthropic.Tool = {
-  name: 'get_weather',
-  description: 'The weather in a city',
-  input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-};
-
-function recordOf(id: string) {
-  return ledger.records().find((record) => `msg_${record.id.replaceAll('-', '')}` === id);
-}
+const weather = weatherTool;
+const recordOf = (id: string) => recordOfMessage(ledger.records(), id);
 
 describe('Messages API over OpenAI', () => {
   it('maps system, max_tokens, stop_sequences, sampling and metadata; cached tokens come back apart from input_tokens', async () => {
