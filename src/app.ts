@@ -9,6 +9,7 @@ import type { GatewayConfig } from './config/types.js';
 import type { PipelineServices } from './pipeline/call.js';
 import { registerAdminAuth, requireMasterKey } from './plugins/admin-auth.js';
 import { redactUrl, serializeRequest } from './http/redact-url.js';
+import { deferredChildLogger } from './http/deferred-logger.js';
 import { createStoreRedis, hasRedis } from './store/redis.js';
 import { ControlPlane } from './control/control-plane.js';
 import { registerAdminConfig } from './routes/admin-config.js';
@@ -101,6 +102,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
     genReqId: () => newCallId(),
     // One line per request from our onResponse hook instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    // A request's logger binds its id only when it writes a line (src/http/deferred-logger.ts).
+    childLoggerFactory: deferredChildLogger,
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
     // The router refuses malformed URLs (bad percent-encoding) before any route: same error shape.
     frameworkErrors: (error, _request, reply) => {

@@ -8,7 +8,7 @@
  * `gateway_busy` (503), which the balancer counts as neither a failure nor a reason to retry.
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { GatewayError } from '../../src/core/errors.js';
 import { UpstreamError, protocolError } from '../../src/core/upstream-error.js';
 import { withUpstreamHeaders } from '../../src/core/upstream-headers.js';
@@ -88,10 +88,26 @@ async function httpError(provider: string, res: Dispatcher.ResponseData): Promis
   });
 }
 
+/** `https://host:port/a/b?c` → origin `https://host:port`, path `/a/b?c`. */
+function splitUrl(url: string): { origin: string; path: string } {
+  const slash = url.indexOf('/', url.indexOf('//') + 2);
+  return slash === -1 ? { origin: url, path: '/' } : { origin: url.slice(0, slash), path: url.slice(slash) };
+}
+
 export function createWireClient(options: WireClientOptions): WireClient {
   const { provider } = options;
   const limit = options.connections ?? DEFAULT_CONNECTIONS;
-  const agent = new Agent({ connections: limit, pipelining: 1, keepAliveTimeout: 30_000 });
+  // One Pool per origin (a provider has one, a base URL's): asked with a path, undici neither
+  // parses a URL nor looks the origin up per request, as its top-level `request` with an Agent does.
+  const pools = new Map<string, Pool>();
+  const poolFor = (origin: string): Pool => {
+    let pool = pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, { connections: limit, pipelining: 1, keepAliveTimeout: 30_000 });
+      pools.set(origin, pool);
+    }
+    return pool;
+  };
   let inFlight = 0;
 
   async function send(req: WireRequest): Promise<{ res: Dispatcher.ResponseData; release: () => void }> {
@@ -106,7 +122,8 @@ export function createWireClient(options: WireClientOptions): WireClient {
     };
     try {
       const headers = withUpstreamHeaders(req.signal, req.headers);
-      const res = await request(req.url, { method: 'POST', headers, body: req.body, signal: req.signal, dispatcher: agent });
+      const { origin, path } = splitUrl(req.url);
+      const res = await poolFor(origin).request({ origin, path, method: 'POST', headers, body: req.body, signal: req.signal });
       res.body.once('close', release);
       return { res, release };
     } catch (err) {
@@ -170,6 +187,8 @@ export function createWireClient(options: WireClientOptions): WireClient {
       }
     },
 
-    close: () => agent.close(),
+    close: async () => {
+      await Promise.all([...pools.values()].map((pool) => pool.close()));
+    },
   };
 }
