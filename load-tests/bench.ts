@@ -68,6 +68,8 @@ const duration = Number(args.duration);
 const connections = Number(args.connections);
 const CLK_TCK = 100; // Linux USER_HZ: /proc times are in 1/100 s.
 const MASTER_KEY = 'bench-master-key';
+/** Node flags for the gateway processes only (the floor runs on Node's defaults), e.g. `--max-semi-space-size=2`. */
+const GATEWAY_NODE_FLAGS = (process.env.GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 function startChild(cmd: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
   return new Promise((resolve, reject) => {
@@ -145,7 +147,7 @@ async function startGateway(name: GatewayName, upstream: string, dir: string): P
   writeFileSync(file, gatewayConfig(name, upstream, redisUrl, `bench:${process.pid}:${name}:`, promptsDir));
   // The traced instance exports every span to a collector that only acknowledges (see startOtlpSink).
   const tracing = name === 'gateway-traced' && otlpSink ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink } : { OTEL_SDK_DISABLED: 'true' };
-  const { child, match } = await startChild(['dist/src/server.js'], { GATEWAY_CONFIG: file, PORT: '0', ...tracing }, /listening at (http:\/\/127\.0\.0\.1:\d+)/);
+  const { child, match } = await startChild([...GATEWAY_NODE_FLAGS, 'dist/src/server.js'], { GATEWAY_CONFIG: file, PORT: '0', ...tracing }, /listening at (http:\/\/127\.0\.0\.1:\d+)/);
   return { child, url: match[1]! };
 }
 
@@ -404,7 +406,9 @@ async function main(): Promise<void> {
     for (const [name, proc] of Object.entries(measured)) {
       const headers = name === 'gateway-keys' && key ? { authorization: `Bearer ${key}` } : undefined;
       const body = name === 'floor' ? directChat : chatBody;
-      await run(proc.url, { name: 'warm-up', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body, headers }, 2);
+      // Plain and streamed, long enough for the JIT to settle: the first scenario measured must not pay for it.
+      await run(proc.url, { name: 'warm-up', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body, headers }, 4);
+      await run(proc.url, { name: 'warm-up', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: { ...body, stream: true }, headers }, 3);
     }
 
     const results: Result[] = [];
