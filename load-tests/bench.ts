@@ -21,38 +21,8 @@ import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { chatBody, directChat, ratios, scenarios, type GatewayName, type Ratio, type Result, type Scenario } from './bench-scenarios.js';
 import { findNginx, startNginx, type RunningNginx } from './nginx.js';
-
-interface Scenario {
-  name: string;
-  /** Which process answers: the direct upstream, nginx, the floor proxy or a gateway instance. */
-  target: 'direct' | 'nginx' | 'floor' | GatewayName;
-  method: 'GET' | 'POST';
-  path: string;
-  body?: unknown;
-  headers?: Record<string, string>;
-  /** The direct scenario this one is compared with. */
-  baseline?: string;
-}
-
-/** gateway: memory ledger, no keys; gateway-redis: Redis ledger, no keys; gateway-keys: Redis ledger + a key with limits and a budget. */
-type GatewayName = 'gateway' | 'gateway-redis' | 'gateway-keys' | 'gateway-traced';
-
-interface Result {
-  name: string;
-  requests: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  /** Mean latency, ms (autocannon's percentiles are whole ms; the mean shows sub-ms overhead). */
-  mean: number;
-  errors: number;
-  non2xx: number;
-  cpuUsPerRequest?: number;
-  overheadRatio?: number;
-  addedP50Ms?: number;
-  addedMeanMs?: number;
-}
 
 const { values: args } = parseArgs({
   options: {
@@ -197,94 +167,6 @@ async function startFloor(upstream: string): Promise<{ child: ChildProcess; url:
   return { child, url: match[1]! };
 }
 
-const chatBody = { model: 'bench', messages: [{ role: 'user', content: 'Say something about foxes.' }] };
-const directChat = { ...chatBody, model: 'bench-model' };
-/** `store: false`: a stored response per request would measure the response store's growth, not the route. */
-const responsesBody = { model: 'bench', input: 'Say something about foxes.', store: false };
-const messagesBody = { model: 'bench', max_tokens: 256, messages: [{ role: 'user', content: 'Say something about foxes.' }] };
-/** Deterministic, so cacheable; `cache-control: no-cache` makes every call a miss that refreshes the entry. */
-const cachedChat = { ...chatBody, model: 'bench-cached', temperature: 0 };
-
-function scenarios(key: string | undefined, hasNginx: boolean, hasFloor: boolean): Scenario[] {
-  const list: Scenario[] = [
-    { name: 'direct plain', target: 'direct', method: 'POST', path: '/v1/chat/completions', body: directChat },
-    { name: 'floor plain', target: 'floor', method: 'POST', path: '/v1/chat/completions', body: directChat, baseline: 'direct plain' },
-    { name: 'gateway plain', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: chatBody, baseline: 'direct plain' },
-    { name: 'direct stream', target: 'direct', method: 'POST', path: '/v1/chat/completions', body: { ...directChat, stream: true } },
-    { name: 'floor stream', target: 'floor', method: 'POST', path: '/v1/chat/completions', body: { ...directChat, stream: true }, baseline: 'direct stream' },
-    { name: 'gateway stream', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, stream: true }, baseline: 'direct stream' },
-    // The other client APIs over the same upstream: what translating the body and the answer costs.
-    { name: 'gateway responses plain', target: 'gateway', method: 'POST', path: '/v1/responses', body: responsesBody, baseline: 'direct plain' },
-    { name: 'gateway responses stream', target: 'gateway', method: 'POST', path: '/v1/responses', body: { ...responsesBody, stream: true }, baseline: 'direct stream' },
-    { name: 'gateway messages plain', target: 'gateway', method: 'POST', path: '/v1/messages', body: messagesBody, baseline: 'direct plain' },
-    { name: 'gateway messages stream', target: 'gateway', method: 'POST', path: '/v1/messages', body: { ...messagesBody, stream: true }, baseline: 'direct stream' },
-    { name: 'gateway traced plain', target: 'gateway-traced', method: 'POST', path: '/v1/chat/completions', body: chatBody, baseline: 'direct plain' },
-    { name: 'gateway traced stream', target: 'gateway-traced', method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, stream: true }, baseline: 'direct stream' },
-    { name: 'gateway 3 deployments', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, model: 'bench-3' }, baseline: 'direct plain' },
-    { name: 'gateway prompt API', target: 'gateway', method: 'POST', path: '/prompts/bench-echo', body: { text: 'Say something about foxes.' }, baseline: 'direct plain' },
-    { name: 'gateway redis ledger', target: 'gateway-redis', method: 'POST', path: '/v1/chat/completions', body: chatBody, baseline: 'direct plain' },
-    { name: 'gateway cache miss', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: cachedChat, headers: { 'cache-control': 'no-cache' }, baseline: 'direct plain' },
-    { name: 'gateway cache hit', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: cachedChat, baseline: 'direct plain' },
-    { name: 'gateway redis cache hit', target: 'gateway-redis', method: 'POST', path: '/v1/chat/completions', body: cachedChat, baseline: 'direct plain' },
-    { name: 'direct rest', target: 'direct', method: 'GET', path: '/42' },
-    { name: 'floor rest', target: 'floor', method: 'GET', path: '/42', baseline: 'direct rest' },
-    { name: 'gateway rest', target: 'gateway', method: 'GET', path: '/api/users/42', baseline: 'direct rest' },
-  ];
-  if (hasNginx) list.push({ name: 'nginx rest', target: 'nginx', method: 'GET', path: '/42', baseline: 'direct rest' });
-  if (key) {
-    list.push({
-      name: 'gateway redis+keys+limits+budget',
-      target: 'gateway-keys',
-      method: 'POST',
-      path: '/v1/chat/completions',
-      body: chatBody,
-      headers: { authorization: `Bearer ${key}` },
-      baseline: 'direct plain',
-    });
-  }
-  const only = args.only?.split(',').map((s) => s.trim());
-  const available = list.filter((s) => hasFloor || s.target !== 'floor');
-  return only ? available.filter((s) => only.some((o) => s.name.includes(o))) : available;
-}
-
-interface Ratio {
-  name: string;
-  /** CPU µs per request of `of` ÷ that of `over`. */
-  of: string;
-  over: string;
-  /** The ratio the gateway aims to stay under; undefined: shown for information. */
-  target?: number;
-  value?: number;
-}
-
-/** The ratios the gateway is held to, on CPU µs per request (the column that does not depend on who else uses the cores). */
-const RATIOS: Ratio[] = [
-  { name: 'gateway plain ÷ floor plain', of: 'gateway plain', over: 'floor plain', target: 1.5 },
-  { name: 'gateway stream ÷ floor stream', of: 'gateway stream', over: 'floor stream', target: 2 },
-  { name: 'Redis ledger ÷ gateway plain', of: 'gateway redis ledger', over: 'gateway plain', target: 1.1 },
-  // Keys, limits and budgets shared by instances live in Redis: their own cost is measured over the Redis gateway.
-  { name: 'keys+limits+budget ÷ Redis ledger', of: 'gateway redis+keys+limits+budget', over: 'gateway redis ledger', target: 1.15 },
-  { name: 'keys+limits+budget ÷ gateway plain', of: 'gateway redis+keys+limits+budget', over: 'gateway plain' },
-  { name: 'responses ÷ chat, plain', of: 'gateway responses plain', over: 'gateway plain' },
-  { name: 'responses ÷ chat, stream', of: 'gateway responses stream', over: 'gateway stream' },
-  { name: 'messages ÷ chat, plain', of: 'gateway messages plain', over: 'gateway plain' },
-  { name: 'messages ÷ chat, stream', of: 'gateway messages stream', over: 'gateway stream' },
-  { name: 'tracing on ÷ off, plain', of: 'gateway traced plain', over: 'gateway plain' },
-  { name: 'tracing on ÷ off, stream', of: 'gateway traced stream', over: 'gateway stream' },
-  { name: 'gateway REST ÷ floor rest', of: 'gateway rest', over: 'floor rest', target: 1.1 },
-  { name: 'cache hit ÷ floor plain', of: 'gateway cache hit', over: 'floor plain' },
-  { name: 'Redis cache hit ÷ floor plain', of: 'gateway redis cache hit', over: 'floor plain' },
-];
-
-function ratios(results: Result[]): Ratio[] {
-  const cpu = (name: string) => results.find((r) => r.name === name)?.cpuUsPerRequest;
-  return RATIOS.map((ratio) => {
-    const of = cpu(ratio.of);
-    const over = cpu(ratio.over);
-    return of !== undefined && over !== undefined && over > 0 ? { ...ratio, value: of / over } : { ...ratio };
-  });
-}
-
 function printRatios(list: Ratio[]): void {
   const width = Math.max(...list.map((r) => r.name.length));
   console.log('\ngateway CPU µs/req as a ratio (target: what the gateway aims to stay under):');
@@ -412,7 +294,7 @@ async function main(): Promise<void> {
     }
 
     const results: Result[] = [];
-    for (const scenario of scenarios(key, nginx !== undefined, floor !== undefined)) {
+    for (const scenario of scenarios(key, nginx !== undefined, floor !== undefined, args.only?.split(',').map((name) => name.trim()))) {
       const gw = scenario.target === 'direct' || scenario.target === 'nginx' ? undefined : measured[scenario.target];
       const before = gw ? cpuTicks(gw.child.pid!) : 0;
       const result = await run(urls[scenario.target]!, scenario, duration);
