@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import { ensureChromium } from './helpers/chromium.js';
+import { eventually } from './helpers/wait.js';
 
 const PORT = 6379;
 
@@ -32,11 +33,11 @@ export async function setup(): Promise<void> {
   if (await ping()) return;
   child = spawn('redis-server', ['--port', String(PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   child.on('error', () => undefined);
-  for (let i = 0; i < 50; i++) {
-    if (await ping()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    await eventually(() => ping(), { tries: 100, what: 'redis-server answering' });
+  } catch {
+    throw new Error('no Redis on 127.0.0.1:6379 and `redis-server` could not be started: install redis-server');
   }
-  throw new Error('no Redis on 127.0.0.1:6379 and `redis-server` could not be started: install redis-server');
 }
 
 export async function teardown(): Promise<void> {

@@ -4,10 +4,9 @@
  * since chat upstreams report none the gateway could pass on.
  * https://platform.openai.com/docs/api-reference/completions/object
  */
-import { toErrorBody, type GatewayError } from '../core/errors.js';
 import { assertNever, type ChatChunk, type ChatResponse, type FinishReason, type Usage } from '../core/types.js';
-import type { ChatFormat, ChatStreamEncoder } from './chat-format.js';
-import { DONE_FRAME, toOpenAIUsage } from './openai-format.js';
+import type { ChatFormat } from './chat-format.js';
+import { OpenAIFrameEncoder, toOpenAIUsage } from './openai-format.js';
 
 /** The finish reasons a text completion can carry (OpenAI's SDK types them so). */
 export type TextFinishReason = 'stop' | 'length' | 'content_filter';
@@ -70,31 +69,9 @@ export function toTextCompletion(id: string, answers: readonly PromptAnswer[], c
  * choice with its finish reason, then (with `include_usage`) a frame with no choices and the
  * usage, then `data: [DONE]`: what OpenAI streams for this endpoint.
  */
-export class TextCompletionEncoder implements ChatStreamEncoder {
-  private prefix: string;
-
-  constructor(
-    private readonly id: string,
-    private readonly created: number,
-    private model: string,
-    private readonly includeUsage: boolean,
-  ) {
-    this.prefix = this.makePrefix();
-  }
-
-  private makePrefix(): string {
-    return `data: {"id":${JSON.stringify(this.id)},"object":"text_completion","created":${this.created},"model":${JSON.stringify(this.model)},`;
-  }
-
-  setModel(model: string): void {
-    if (model && model !== this.model) {
-      this.model = model;
-      this.prefix = this.makePrefix();
-    }
-  }
-
-  get upstreamModel(): string {
-    return this.model;
+export class TextCompletionEncoder extends OpenAIFrameEncoder {
+  constructor(id: string, created: number, model: string, includeUsage: boolean) {
+    super(id, 'text_completion', created, model, includeUsage);
   }
 
   private frame(choice: number, text: string, finish: TextFinishReason | null): string {
@@ -115,16 +92,6 @@ export class TextCompletionEncoder implements ChatStreamEncoder {
       default:
         return assertNever(chunk);
     }
-  }
-
-  end(usage: Usage): string {
-    if (!this.includeUsage) return DONE_FRAME;
-    return `${this.prefix}"choices":[],"usage":${JSON.stringify(toOpenAIUsage(usage))}}\n\n${DONE_FRAME}`;
-  }
-
-  /** One error event and no `[DONE]`, so the OpenAI SDK raises instead of finishing. */
-  fail(error: GatewayError): string {
-    return `data: ${JSON.stringify(toErrorBody(error))}\n\n`;
   }
 }
 

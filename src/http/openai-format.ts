@@ -41,26 +41,27 @@ export function toOpenAICompletion(res: ChatResponse, id: string, usage: Usage):
 }
 
 /**
- * Turns canonical chunks into `chat.completion.chunk` SSE frames. The frame prefix (id,
- * created, model) is serialized once per stream; each chunk only adds its choice. What the
- * ledger needs (usage, the text produced) is the call stream's to tap, not the renderer's.
+ * What OpenAI's streamed endpoints share: `data:` frames that all start with the stream's id,
+ * object, created time and model (serialized once per stream, re-made if the upstream names
+ * another model), a usage frame with no choices when the client asked for one, `[DONE]`, and a
+ * single error event instead of `[DONE]` when the stream fails. Subclasses say how a chunk reads.
  */
-export class ChunkEncoder implements ChatStreamEncoder {
-  private prefix: string;
-  private readonly rolesSent = new Set<number>();
+export abstract class OpenAIFrameEncoder implements ChatStreamEncoder {
+  protected prefix: string;
 
   /** @param includeUsage the client asked for `stream_options.include_usage`: a usage frame before `[DONE]`. */
   constructor(
-    private id: string,
+    private readonly id: string,
+    private readonly object: string,
     private readonly created: number,
     private model: string,
-    private readonly includeUsage = false,
+    private readonly includeUsage: boolean,
   ) {
     this.prefix = this.makePrefix();
   }
 
   private makePrefix(): string {
-    return `data: {"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${this.created},"model":${JSON.stringify(this.model)},`;
+    return `data: {"id":${JSON.stringify(this.id)},"object":"${this.object}","created":${this.created},"model":${JSON.stringify(this.model)},`;
   }
 
   /** Adopts the upstream's model name once known, before the first frame is written. */
@@ -73,6 +74,35 @@ export class ChunkEncoder implements ChatStreamEncoder {
 
   get upstreamModel(): string {
     return this.model;
+  }
+
+  abstract encode(chunk: ChatChunk): string;
+
+  /** The closing usage frame OpenAI sends with `stream_options.include_usage`: no choices. */
+  usageFrame(usage: Usage): string {
+    return `${this.prefix}"choices":[],"usage":${JSON.stringify(toOpenAIUsage(usage))}}\n\n`;
+  }
+
+  end(usage: Usage): string {
+    return this.includeUsage ? this.usageFrame(usage) + DONE_FRAME : DONE_FRAME;
+  }
+
+  /** One error event and no `[DONE]`, so clients raise instead of finishing. */
+  fail(error: GatewayError): string {
+    return `data: ${JSON.stringify(toErrorBody(error))}\n\n`;
+  }
+}
+
+/**
+ * Turns canonical chunks into `chat.completion.chunk` SSE frames; each chunk only adds its
+ * choice to the stream's prefix. What the ledger needs (usage, the text produced) is the call
+ * stream's to tap, not the renderer's.
+ */
+export class ChunkEncoder extends OpenAIFrameEncoder {
+  private readonly rolesSent = new Set<number>();
+
+  constructor(id: string, created: number, model: string, includeUsage = false) {
+    super(id, 'chat.completion.chunk', created, model, includeUsage);
   }
 
   private frame(choice: number, delta: Record<string, unknown>, finish: FinishReason | null): string {
@@ -112,20 +142,6 @@ export class ChunkEncoder implements ChatStreamEncoder {
       default:
         return assertNever(chunk);
     }
-  }
-
-  /** The closing usage frame OpenAI sends with `stream_options.include_usage`: no choices. */
-  usageFrame(usage: Usage): string {
-    return `${this.prefix}"choices":[],"usage":${JSON.stringify(toOpenAIUsage(usage))}}\n\n`;
-  }
-
-  end(usage: Usage): string {
-    return this.includeUsage ? this.usageFrame(usage) + DONE_FRAME : DONE_FRAME;
-  }
-
-  /** One error event and no `[DONE]`, so clients raise instead of finishing. */
-  fail(error: GatewayError): string {
-    return `data: ${JSON.stringify(toErrorBody(error))}\n\n`;
   }
 }
 
