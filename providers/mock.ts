@@ -118,28 +118,29 @@ export function createMockAdapter(name: string, config: MockProviderConfig): Pro
       }));
       return { id: nextId(), created: Math.floor(Date.now() / 1000), model: req.model, choices, usage: answer.usage };
     },
-    async *stream(req, signal): AsyncIterable<ChatChunk> {
+    // A batch per chunk: the mock sends each piece as its own read, as a slow provider does.
+    async *stream(req, signal): AsyncIterable<ChatChunk[]> {
       if (latencyMs > 0) await sleep(latencyMs, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) throw signal.reason;
       const answer = answerFor(req);
-      yield { type: 'meta', id: nextId(), model: req.model };
+      yield [{ type: 'meta', id: nextId(), model: req.model }];
       const choices = req.n ?? 1;
       for (let choice = 0; choice < choices; choice++) {
         if (answer.toolCalls) {
           for (const [toolIndex, call] of answer.toolCalls.entries()) {
-            yield { type: 'tool-call-delta', choice, toolIndex, id: call.id, name: call.function.name, argumentsDelta: '' };
-            yield { type: 'tool-call-delta', choice, toolIndex, argumentsDelta: call.function.arguments };
+            yield [{ type: 'tool-call-delta', choice, toolIndex, id: call.id, name: call.function.name, argumentsDelta: '' }];
+            yield [{ type: 'tool-call-delta', choice, toolIndex, argumentsDelta: call.function.arguments }];
           }
         } else {
           for (const piece of splitWords(answer.content ?? '')) {
             if (chunkDelayMs > 0) await sleep(chunkDelayMs, undefined, { signal }).catch(() => undefined);
             if (signal.aborted) throw signal.reason;
-            yield { type: 'text-delta', choice, text: piece };
+            yield [{ type: 'text-delta', choice, text: piece }];
           }
         }
-        yield { type: 'finish', choice, finishReason: answer.finishReason };
+        yield [{ type: 'finish', choice, finishReason: answer.finishReason }];
       }
-      yield { type: 'usage', usage: answer.usage };
+      yield [{ type: 'usage', usage: answer.usage }];
     },
     async embed(req, signal) {
       if (signal.aborted) throw signal.reason;

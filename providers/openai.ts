@@ -209,25 +209,33 @@ export function createOpenAIAdapter(name: string, config: ProviderConfigOf<'open
       }
     },
     async *stream(req, signal) {
-      const out: ChatChunk[] = [];
       let sawMeta = false;
       let done = false;
       try {
-        for await (const { data } of wire.postSse({ url: chatUrl, headers, body: JSON.stringify(toOpenAIRequest(forWire(req), true)), signal })) {
-          // After [DONE] the rest of the body is read and ignored (as the SDK did), so the connection goes back to the pool.
-          if (done || data.length === 0) continue;
-          if (data === '[DONE]') {
-            done = true;
-            continue;
+        for await (const events of wire.postSse({ url: chatUrl, headers, body: JSON.stringify(toOpenAIRequest(forWire(req), true)), signal })) {
+          const out: ChatChunk[] = [];
+          try {
+            for (let i = 0; i < events.length; i++) {
+              const data = events[i]!.data;
+              // After [DONE] the rest of the body is read and ignored (as the SDK did), so the connection goes back to the pool.
+              if (done || data.length === 0) continue;
+              if (data === '[DONE]') {
+                done = true;
+                continue;
+              }
+              const chunk = parseStreamFrame(name, data);
+              if (!sawMeta && chunk.id) {
+                sawMeta = true;
+                out.push({ type: 'meta', id: chunk.id, model: chunk.model });
+              }
+              mapOpenAIChunk(chunk, out);
+            }
+          } catch (err) {
+            // What came before the bad frame reaches the client first, as it would have unbatched.
+            if (out.length > 0) yield out;
+            throw err;
           }
-          const chunk = parseStreamFrame(name, data);
-          if (!sawMeta && chunk.id) {
-            sawMeta = true;
-            yield { type: 'meta', id: chunk.id, model: chunk.model };
-          }
-          mapOpenAIChunk(chunk, out);
-          for (let i = 0; i < out.length; i++) yield out[i]!;
-          out.length = 0;
+          if (out.length > 0) yield out;
         }
       } catch (err) {
         throw settleAdapterError(name, err, signal);

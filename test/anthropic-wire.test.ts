@@ -136,12 +136,11 @@ describe('the Messages wire protocol', () => {
   });
 
   it('takes an event kind from the `event:` name or from the data, and skips pings (unit)', async () => {
-    async function* frames(): AsyncGenerator<SseEvent> {
-      yield { event: 'ping', data: '{"type":"ping"}' };
-      yield { data: '{"type":"ping"}' };
-      yield { data: '' };
-      yield { event: 'message_stop', data: '{}' };
-      yield { data: '{"type":"content_block_stop","index":0}' };
+    // Batches as the wire client yields them: the frames one socket read completed.
+    async function* frames(): AsyncGenerator<SseEvent[]> {
+      yield [{ event: 'ping', data: '{"type":"ping"}' }, { data: '{"type":"ping"}' }];
+      yield [{ data: '' }, { event: 'message_stop', data: '{}' }];
+      yield [{ data: '{"type":"content_block_stop","index":0}' }];
     }
     const out: AnthropicStreamEvent[] = [];
     for await (const event of anthropicStreamEvents(frames(), 'claude-eu')) out.push(event);
@@ -149,7 +148,7 @@ describe('the Messages wire protocol', () => {
 
     const read = async (frame: SseEvent) => {
       const one = (async function* () {
-        yield frame;
+        yield [frame];
       })();
       for await (const event of anthropicStreamEvents(one, 'claude-eu')) void event;
     };

@@ -13,6 +13,7 @@ import { sendSseSplit, sendJson } from './fakes/fake-server.js';
 import { buildChunks, buildCompletion, DEFAULT_TEXT, DEFAULT_USAGE, sseFrames, startFakeOpenAI, type FakeChatSpec, type FakeOpenAI } from './fakes/openai.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from './helpers/redis.js';
+import { eventually } from './helpers/wait.js';
 
 const MASTER = 'mk-cache-test';
 const KEY = 'sk-fake-openai';
@@ -92,7 +93,12 @@ describe.each(stores)('response cache ($name store)', ({ store }) => {
     }
     const redis = new Redis(storeConfig.redis_url);
     try {
-      const keys = await redis.keys(`${storeConfig.key_prefix}cache:*:e:*`);
+      // The answer is stored after the client has it: a busy machine may still be writing it.
+      let keys: string[] = [];
+      await eventually(async () => {
+        keys = await redis.keys(`${storeConfig.key_prefix}cache:*:e:*`);
+        expect(keys.length).toBeGreaterThan(0);
+      });
       for (const key of keys) {
         // The gateway gave the entry its group's TTL; what is left of it passes at once.
         const left = await redis.pttl(key);

@@ -469,8 +469,8 @@ describe('adapter', () => {
   it('closes the upstream when the consumer stops reading early, even without an abort', async () => {
     const adapter = createGeminiAdapter('gemini', { type: 'gemini', api_key: 'test-key', base_url: fake.url });
     const { closed } = fake.stall();
-    for await (const chunk of adapter.stream({ model: 'gemini-2.0-flash', messages: hello }, new AbortController().signal)) {
-      if (chunk.type === 'text-delta') break;
+    for await (const batch of adapter.stream({ model: 'gemini-2.0-flash', messages: hello }, new AbortController().signal)) {
+      if (batch.some((chunk) => chunk.type === 'text-delta')) break;
     }
     await expect(withTimeout(closed, 5_000)).resolves.toBe('closed');
   });
@@ -481,8 +481,8 @@ describe('adapter', () => {
     const controller = new AbortController();
     const reason = new Error('client left');
     const consume = (async () => {
-      for await (const chunk of adapter.stream({ model: 'gemini-2.0-flash', messages: hello }, controller.signal)) {
-        if (chunk.type === 'text-delta') controller.abort(reason);
+      for await (const batch of adapter.stream({ model: 'gemini-2.0-flash', messages: hello }, controller.signal)) {
+        if (batch.some((chunk) => chunk.type === 'text-delta')) controller.abort(reason);
       }
     })();
     await expect(consume).rejects.toMatchObject({ kind: 'aborted', cause: reason, isRetryable: false });
@@ -490,8 +490,8 @@ describe('adapter', () => {
     fake.stall();
     const again = new AbortController();
     const second = (async () => {
-      for await (const chunk of adapter.stream({ model: 'gemini-2.0-flash', messages: hello }, again.signal)) {
-        if (chunk.type === 'text-delta') again.abort(timedOut);
+      for await (const batch of adapter.stream({ model: 'gemini-2.0-flash', messages: hello }, again.signal)) {
+        if (batch.some((chunk) => chunk.type === 'text-delta')) again.abort(timedOut);
       }
     })();
     await expect(second).rejects.toBe(timedOut);

@@ -72,7 +72,8 @@ export function createAnthropicAdapter(name: string, config: AnthropicProviderCo
       try {
         const body = JSON.stringify({ ...toAnthropicRequest(req), stream: true });
         const frames = wire.postSse({ url, headers: sseHeaders, body, signal });
-        yield* mapAnthropicStream(anthropicStreamEvents(frames, name), name);
+        // The mapping works event by event (its meta is held back until content): a batch of one each.
+        for await (const chunk of mapAnthropicStream(anthropicStreamEvents(frames, name), name)) yield [chunk];
       } catch (err) {
         throw settle(name, err, signal);
       }

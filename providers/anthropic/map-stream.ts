@@ -8,32 +8,41 @@ import { mapAnthropicFinishReason } from './map-finish-reason.js';
 import { isTextBlock, isToolUseBlock, type AnthropicStreamEvent, type AnthropicUsage } from './wire-types.js';
 
 /**
- * Reads SSE frames as raw Messages stream events, each frame's data parsed once. An event's kind
- * is its frame's `event:` name, or the data's `type` where the frame has none. `ping` frames and
- * frames without data are skipped; data that is not a JSON object is a protocol error. An
- * `event: error` frame always fails the stream as the provider's error: as an `error` event for
- * mapAnthropicStream where its data is an object, at once where it is not.
+ * Reads SSE frames (in the wire client's batches) as raw Messages stream events, each frame's
+ * data parsed once. An event's kind is its frame's `event:` name, or the data's `type` where
+ * the frame has none. `ping` frames and frames without data are skipped; data that is not a
+ * JSON object is a protocol error. An `event: error` frame always fails the stream as the
+ * provider's error: as an `error` event for mapAnthropicStream where its data is an object, at
+ * once where it is not.
  * https://docs.anthropic.com/en/api/messages-streaming
  */
-export async function* anthropicStreamEvents(frames: AsyncIterable<SseEvent>, provider = 'anthropic'): AsyncGenerator<AnthropicStreamEvent> {
-  for await (const frame of frames) {
-    if (frame.event === 'ping' || (frame.data === '' && frame.event !== 'error')) continue;
-    let data: unknown;
-    try {
-      data = JSON.parse(frame.data);
-    } catch (err) {
-      if (frame.event === 'error') throw fromAnthropicErrorEvent(provider, frame.data, err);
-      throw protocolError(provider, `${provider} sent a stream event the gateway could not read`, err, frame.data.slice(0, 2000));
+export async function* anthropicStreamEvents(batches: AsyncIterable<SseEvent[]>, provider = 'anthropic'): AsyncGenerator<AnthropicStreamEvent> {
+  for await (const frames of batches) {
+    for (const frame of frames) {
+      const event = eventOf(frame, provider);
+      if (event) yield event;
     }
-    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-      if (frame.event === 'error') throw fromAnthropicErrorEvent(provider, data, undefined);
-      throw protocolError(provider, `${provider} sent a stream event that is not an object`, undefined, frame.data.slice(0, 2000));
-    }
-    const event = data as { type?: unknown };
-    const type = frame.event ?? event.type;
-    if (type === 'ping') continue;
-    yield (event.type === type ? event : { ...event, type }) as AnthropicStreamEvent;
   }
+}
+
+/** One frame's event; undefined for a frame that carries none (a ping, no data). */
+function eventOf(frame: SseEvent, provider: string): AnthropicStreamEvent | undefined {
+  if (frame.event === 'ping' || (frame.data === '' && frame.event !== 'error')) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(frame.data);
+  } catch (err) {
+    if (frame.event === 'error') throw fromAnthropicErrorEvent(provider, frame.data, err);
+    throw protocolError(provider, `${provider} sent a stream event the gateway could not read`, err, frame.data.slice(0, 2000));
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    if (frame.event === 'error') throw fromAnthropicErrorEvent(provider, data, undefined);
+    throw protocolError(provider, `${provider} sent a stream event that is not an object`, undefined, frame.data.slice(0, 2000));
+  }
+  const event = data as { type?: unknown };
+  const type = frame.event ?? event.type;
+  if (type === 'ping') return undefined;
+  return (event.type === type ? event : { ...event, type }) as AnthropicStreamEvent;
 }
 
 /**

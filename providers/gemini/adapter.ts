@@ -126,26 +126,33 @@ export function createGeminiAdapter(name: string, config: GeminiProviderConfig):
 
     async *stream(req, signal) {
       const mapper = createGeminiStreamMapper();
-      const out: ChatChunk[] = [];
       try {
         const url = `${urlOf(toGeminiModelPath(req.model), 'streamGenerateContent')}?alt=sse`;
         // Nothing is yielded before the first event is mapped, so a refused prompt, an error status
         // or a stream that dies at once still throws before the first chunk (retry stays possible).
         // Leaving this loop early (the consumer stopped) ends the wire client's generator, which
         // destroys the response body and with it the upstream request.
-        for await (const event of client.postSse({ url, headers, body: JSON.stringify(toGeminiRequest(req)), signal })) {
-          if (event.data === '') continue;
-          const res = parseEvent(name, event.data);
-          const failed = inStreamError(name, res);
-          if (failed) throw failed;
-          mapAnswer(name, res, (r) => mapper.push(r, out));
-          for (const chunk of out) yield chunk;
-          out.length = 0;
+        for await (const events of client.postSse({ url, headers, body: JSON.stringify(toGeminiRequest(req)), signal })) {
+          const out: ChatChunk[] = [];
+          try {
+            for (const event of events) {
+              if (event.data === '') continue;
+              const res = parseEvent(name, event.data);
+              const failed = inStreamError(name, res);
+              if (failed) throw failed;
+              mapAnswer(name, res, (r) => mapper.push(r, out));
+            }
+          } catch (err) {
+            // What came before the bad event reaches the client first, as it would have unbatched.
+            if (out.length > 0) yield out;
+            throw err;
+          }
+          if (out.length > 0) yield out;
         }
         // A connection closed between two events ends the event stream cleanly: without a finish
         // reason the answer is cut, and the client must not see a clean finish.
         if (!mapper.finished) throw protocolError(name, `${name} ended the stream before the answer finished`);
-        if (mapper.usage) yield { type: 'usage', usage: mapper.usage };
+        if (mapper.usage) yield [{ type: 'usage', usage: mapper.usage }];
       } catch (err) {
         throw settleGeminiError(name, err, signal);
       }

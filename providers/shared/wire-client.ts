@@ -8,11 +8,13 @@
  * `gateway_busy` (503), which the balancer counts as neither a failure nor a reason to retry.
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
 import { GatewayError } from '../../src/core/errors.js';
 import { UpstreamError, protocolError } from '../../src/core/upstream-error.js';
 import { withUpstreamHeaders } from '../../src/core/upstream-headers.js';
 import { settleAdapterError } from '../upstream-errors.js';
+import { postBuffered } from './buffered-request.js';
 
 /** Requests in flight at once per provider when its config sets no `connections`. */
 export const DEFAULT_CONNECTIONS = 256;
@@ -43,8 +45,13 @@ export interface SseEvent {
 export interface WireClient {
   /** POSTs JSON and answers the parsed JSON body of a 2xx; throws UpstreamError otherwise. */
   postJson(req: WireRequest): Promise<unknown>;
-  /** POSTs JSON and yields the SSE events of a 2xx `text/event-stream` answer; throws UpstreamError otherwise. */
-  postSse(req: WireRequest): AsyncGenerator<SseEvent>;
+  /**
+   * POSTs JSON and yields the SSE events of a 2xx `text/event-stream` answer, as many at a time
+   * as one read of the socket completed (never an empty batch); throws UpstreamError otherwise.
+   * Batches, not single events: each step of an async iteration costs promises and ticks, and
+   * a provider that sends faster than the gateway reads would pay them per event.
+   */
+  postSse(req: WireRequest): AsyncGenerator<SseEvent[]>;
   close(): Promise<void>;
 }
 
@@ -64,14 +71,13 @@ async function readBounded(body: Dispatcher.ResponseData['body'], limit: number)
   return Buffer.concat(parts).toString('utf8');
 }
 
-function headerOf(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
+function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
 /** An error status: its body (JSON where it parses) goes with the error; the edge decides what the client sees. */
-async function httpError(provider: string, res: Dispatcher.ResponseData): Promise<UpstreamError> {
-  const text = await readBounded(res.body, MAX_ERROR_BODY_BYTES).catch(() => '');
+function httpError(provider: string, status: number, headers: IncomingHttpHeaders, text: string): UpstreamError {
   let body: unknown = text;
   try {
     body = JSON.parse(text);
@@ -81,11 +87,22 @@ async function httpError(provider: string, res: Dispatcher.ResponseData): Promis
   return new UpstreamError({
     kind: 'http',
     provider,
-    status: res.statusCode,
+    status,
     body,
-    headers: { 'retry-after': headerOf(res.headers, 'retry-after') },
-    message: `${provider} answered ${res.statusCode}`,
+    headers: { 'retry-after': headerOf(headers, 'retry-after') },
+    message: `${provider} answered ${status}`,
   });
+}
+
+/** The body as text, without the byte-order mark a server may put first (JSON.parse refuses it). */
+function utf8Text(body: Buffer): string {
+  const start = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+  return body.toString('utf8', start);
+}
+
+/** A success is read whole (the caller parses it); an error body only as far as its message needs. */
+function bodyLimitFor(status: number): number {
+  return status >= 200 && status < 300 ? Infinity : MAX_ERROR_BODY_BYTES;
 }
 
 /** `https://host:port/a/b?c` → origin `https://host:port`, path `/a/b?c`. */
@@ -110,10 +127,15 @@ export function createWireClient(options: WireClientOptions): WireClient {
   };
   let inFlight = 0;
 
-  async function send(req: WireRequest): Promise<{ res: Dispatcher.ResponseData; release: () => void }> {
+  function admit(): void {
     if (inFlight >= limit) {
       throw new GatewayError('gateway_busy', `every connection to ${provider} is in use (${limit}); try again shortly`, { retryAfter: 1 });
     }
+  }
+
+  /** Sends `req` for an answer read as a stream; its connection counts as in use until the body closes. */
+  async function sendStreamed(req: WireRequest): Promise<Dispatcher.ResponseData> {
+    admit();
     inFlight++;
     let held = true;
     const release = () => {
@@ -125,7 +147,7 @@ export function createWireClient(options: WireClientOptions): WireClient {
       const { origin, path } = splitUrl(req.url);
       const res = await poolFor(origin).request({ origin, path, method: 'POST', headers, body: req.body, signal: req.signal });
       res.body.once('close', release);
-      return { res, release };
+      return res;
     } catch (err) {
       release();
       throw settleAdapterError(provider, err, req.signal);
@@ -134,25 +156,34 @@ export function createWireClient(options: WireClientOptions): WireClient {
 
   return {
     async postJson(req) {
-      const { res } = await send(req);
+      admit();
+      inFlight++;
+      let answer;
       try {
-        if (res.statusCode < 200 || res.statusCode >= 300) throw await httpError(provider, res);
-        const text = await res.body.text();
-        try {
-          return JSON.parse(text) as unknown;
-        } catch (err) {
-          throw protocolError(provider, `${provider} sent a response the gateway could not read`, err, text.slice(0, 2000));
-        }
+        const { origin, path } = splitUrl(req.url);
+        const headers = withUpstreamHeaders(req.signal, req.headers);
+        answer = await postBuffered(poolFor(origin), { path, headers, body: req.body, signal: req.signal, maxBodyBytes: bodyLimitFor });
       } catch (err) {
-        res.body.destroy();
         throw settleAdapterError(provider, err, req.signal);
+      } finally {
+        inFlight--;
+      }
+      const text = utf8Text(answer.body);
+      if (answer.status < 200 || answer.status >= 300) throw httpError(provider, answer.status, answer.headers, text);
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (err) {
+        throw protocolError(provider, `${provider} sent a response the gateway could not read`, err, text.slice(0, 2000));
       }
     },
 
     async *postSse(req) {
-      const { res } = await send(req);
+      const res = await sendStreamed(req);
       try {
-        if (res.statusCode < 200 || res.statusCode >= 300) throw await httpError(provider, res);
+        if (res.statusCode < 200 || res.statusCode >= 300) {
+          const text = await readBounded(res.body, MAX_ERROR_BODY_BYTES).catch(() => '');
+          throw httpError(provider, res.statusCode, res.headers, text);
+        }
         const type = headerOf(res.headers, 'content-type') ?? '';
         if (!type.startsWith('text/event-stream')) {
           // A 200 that is not a stream (an error body, a proxy's page) is the upstream's failure.
@@ -160,7 +191,7 @@ export function createWireClient(options: WireClientOptions): WireClient {
           throw protocolError(provider, `${provider} answered 200 with ${type || 'no content type'} instead of an event stream`, undefined, text);
         }
         const decoder = new TextDecoder();
-        const ready: SseEvent[] = [];
+        let ready: SseEvent[] = [];
         let lastChar = '';
         const parser = createParser({
           onEvent: (message: EventSourceMessage) => {
@@ -172,12 +203,15 @@ export function createWireClient(options: WireClientOptions): WireClient {
           const text = decoder.decode(part as Buffer, { stream: true });
           if (text.length > 0) lastChar = text[text.length - 1]!;
           parser.feed(text);
-          for (let i = 0; i < ready.length; i++) yield ready[i]!;
-          ready.length = 0;
+          if (ready.length > 0) {
+            const batch = ready;
+            ready = [];
+            yield batch;
+          }
         }
         // The parser holds a trailing CR back in case an LF follows; at the end, none will.
         parser.feed(decoder.decode() + (lastChar === '\r' ? '\n' : ''));
-        for (const event of ready) yield event;
+        if (ready.length > 0) yield ready;
         // A stream the provider never finished reads as ending here: the adapter decides whether that is a cut.
         if (req.signal.aborted) throw req.signal.reason;
       } catch (err) {

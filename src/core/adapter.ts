@@ -17,7 +17,12 @@ export interface ProviderAdapter {
   /** The configured provider name (the key under `providers:`). */
   readonly name: string;
   chat(req: ChatRequest, signal: AbortSignal): Promise<ChatResponse>;
-  stream(req: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk>;
+  /**
+   * The answer's chunks in order, in batches: what one read from the provider produced (never
+   * an empty batch). A batch per read, not an item per chunk: each step of an async iteration
+   * costs promises and ticks, which a stream would otherwise pay per token.
+   */
+  stream(req: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk[]>;
   /**
    * Request fields this provider cannot honour and leaves out, one short sentence each
    * (`temperature is not supported by anthropic and was dropped`). Pure and cheap: the call

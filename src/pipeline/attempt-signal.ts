@@ -1,4 +1,5 @@
 import { UpstreamError } from '../core/upstream-error.js';
+import type { ClientLink } from './client-link.js';
 
 /** Why a call was abandoned because the client went away (not an upstream fault). */
 export class ClientClosedError extends Error {
@@ -9,7 +10,7 @@ export class ClientClosedError extends Error {
 }
 
 /**
- * The abort signal of one upstream attempt: aborts when the client leaves (the parent signal),
+ * The abort signal of one upstream attempt: aborts when the client leaves (the call's link),
  * when the attempt has been silent for `timeoutMs` (no answer yet, or no stream chunk since
  * the last), or when the overall deadline passes. `touch()` marks activity.
  *
@@ -21,18 +22,17 @@ export class AttemptSignal {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private lastActivity: number;
-  private readonly onParentAbort = () => this.controller.abort(this.parent.reason);
+  private readonly unsubscribe: () => void;
   private readonly onTimer = () => this.check();
 
   constructor(
-    private readonly parent: AbortSignal,
+    client: ClientLink,
     private readonly timeoutMs: number,
     private readonly deadlineAt: number | undefined,
     private readonly provider: string,
   ) {
     this.lastActivity = Date.now();
-    if (parent.aborted) this.controller.abort(parent.reason);
-    else parent.addEventListener('abort', this.onParentAbort, { once: true });
+    this.unsubscribe = client.onLeave((reason) => this.controller.abort(reason));
     this.arm(this.limitFrom(this.lastActivity));
   }
 
@@ -47,7 +47,7 @@ export class AttemptSignal {
   dispose(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.parent.removeEventListener('abort', this.onParentAbort);
+    this.unsubscribe();
   }
 
   /** ms from `now` until silence or the deadline ends the attempt. */

@@ -17,8 +17,8 @@ import type { AttemptSuccess } from './run-attempts.js';
 import { estimateUsage, legOf } from './leg.js';
 
 export interface OpenedUpstream {
-  iterator: AsyncIterator<ChatChunk>;
-  /** Chunks read while opening (meta, then the first content chunk), written first. */
+  iterator: AsyncIterator<ChatChunk[]>;
+  /** Chunks read while opening (meta, up to the batch with the first content chunk), written first. */
   buffered: ChatChunk[];
   /** False when the upstream ended before any content: a failure to fail over from. */
   hasContent: boolean;
@@ -30,8 +30,12 @@ export async function openOnce(deployment: Deployment, req: ChatRequest, signal:
   for (;;) {
     const next = await iterator.next();
     if (next.done) return { iterator, buffered, hasContent: false };
-    buffered.push(next.value);
-    if (next.value.type !== 'meta') return { iterator, buffered, hasContent: true };
+    let hasContent = false;
+    for (const chunk of next.value) {
+      buffered.push(chunk);
+      if (chunk.type !== 'meta') hasContent = true;
+    }
+    if (hasContent) return { iterator, buffered, hasContent };
   }
 }
 
@@ -130,9 +134,14 @@ export class CallStream {
         const next = await iterator.next();
         if (next.done) break;
         this.signal.touch();
-        tap(next.value);
-        const pending = sink.write(next.value);
-        if (pending) await pending;
+        // All of a batch is tapped, written or not: the provider produced it, and bills it.
+        const batch = next.value;
+        for (let i = 0; i < batch.length; i++) {
+          tap(batch[i]!);
+          if (sink.isClosed) continue;
+          const pending = sink.write(batch[i]!);
+          if (pending) await pending;
+        }
       }
       if (sink.isClosed) abandoned = true;
       else if (!finished) throw protocolError(this.deployment.provider, `${this.deployment.provider} ended the stream before the answer finished`);
@@ -145,7 +154,7 @@ export class CallStream {
     }
     const leg = await legOf(this.deployment, this.attempts, reported, () => estimateUsage(this.req, produced), model);
     leg.ttftMs = this.ttftMs;
-    const error = failure === undefined ? undefined : this.call.clientSignal.aborted ? new ClientClosedError() : toClientError(failure);
+    const error = failure === undefined ? undefined : this.call.client.left ? new ClientClosedError() : toClientError(failure);
     const upstreamFailed = error !== undefined && statusOf(error) >= 500;
     this.call.services.balancer.finished({
       deployment: this.deployment,

@@ -13,6 +13,7 @@ import type { Balancer } from '../routing/balancer.js';
 import { blankRecord, type Ledger, type UsageSource } from '../usage/ledger.js';
 import type { LedgerRoute } from '../usage/ledger-record.js';
 import type { ClientClosedError } from './attempt-signal.js';
+import type { ClientLink } from './client-link.js';
 import type { CallTrace } from './call-trace.js';
 import type { GatewayError } from '../core/errors.js';
 import { errorCodeOf, statusOf } from './client-error.js';
@@ -48,8 +49,8 @@ export interface CallInit {
   services: PipelineServices;
   /** Read at settlement: the auth stage identifies the caller after the call exists. */
   callerOf: () => Caller;
-  /** Aborts when the client disconnects. */
-  clientSignal: AbortSignal;
+  /** Whether the client is still connected. */
+  client: ClientLink;
   log: FastifyBaseLogger;
   now?: () => number;
   /** The call's span, when tracing is on (src/telemetry). */
@@ -67,7 +68,7 @@ export class Call {
   readonly clientRequestId: string | null;
   readonly tags: string[];
   readonly services: PipelineServices;
-  readonly clientSignal: AbortSignal;
+  readonly client: ClientLink;
   readonly log: FastifyBaseLogger;
   /** The call's span when tracing is on; the pipeline's hooks skip it with `?.` otherwise. */
   readonly trace: CallTrace | undefined;
@@ -103,7 +104,7 @@ export class Call {
     this.tags = init.tags;
     this.services = init.services;
     this.callerOf = init.callerOf;
-    this.clientSignal = init.clientSignal;
+    this.client = init.client;
     this.log = init.log;
     this.now = init.now ?? Date.now;
     this.startedAt = this.now();

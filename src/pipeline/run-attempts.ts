@@ -1,9 +1,10 @@
 import { GatewayError } from '../core/errors.js';
 import { isRetryable } from './client-error.js';
 import type { ChatRequest } from '../core/types.js';
-import type { Balancer } from '../routing/balancer.js';
+import type { AcquireOptions, Balancer } from '../routing/balancer.js';
 import { attachUpstreamHeaders } from '../core/upstream-headers.js';
 import { AttemptSignal } from './attempt-signal.js';
+import type { ClientLink } from './client-link.js';
 import type { AttemptTrace, CallTrace } from './call-trace.js';
 import type { Deployment, ModelGroup, ModelRegistry } from './model-registry.js';
 
@@ -11,8 +12,8 @@ export interface AttemptPlan {
   group: ModelGroup;
   registry: ModelRegistry;
   balancer: Balancer;
-  /** Aborts when the client leaves. */
-  clientSignal: AbortSignal;
+  /** Whether the client is still there. */
+  client: ClientLink;
   /** For cost/latency strategies; absent for embeddings. */
   request?: ChatRequest;
   /** Called for every failed attempt, for the logs. */
@@ -79,23 +80,23 @@ export async function runAttempts<T>(
   for (const group of groupChain(plan)) {
     const tried = new Set<string>();
     for (let i = 0; i <= group.retries; i++) {
-      if (plan.clientSignal.aborted) throw stopped(plan.clientSignal.reason);
+      if (plan.client.left) throw stopped(plan.client.reason);
       if (deadlineAt !== undefined && Date.now() >= deadlineAt) {
         throw stopped(new GatewayError('upstream_timeout', `no answer within the ${plan.group.deadlineMs} ms deadline`, { cause: last }));
       }
       const waitUntil = Math.min(Date.now() + group.timeoutMs, deadlineAt ?? Infinity);
       let deployment: Deployment;
       try {
-        deployment = await plan.balancer.acquire(group, tried, plan.request, { signal: plan.clientSignal, waitUntil });
+        deployment = await plan.balancer.acquire(group, tried, plan.request, waitOptions(plan.client, waitUntil));
       } catch (err) {
-        if (plan.clientSignal.aborted) throw stopped(plan.clientSignal.reason);
+        if (plan.client.left) throw stopped(plan.client.reason);
         unavailable = err;
         break;
       }
       tried.add(deployment.id);
       attempts++;
       lastDeployment = deployment;
-      const signal = new AttemptSignal(plan.clientSignal, deployment.timeoutMs, deadlineAt, deployment.provider);
+      const signal = new AttemptSignal(plan.client, deployment.timeoutMs, deadlineAt, deployment.provider);
       const span = plan.trace?.startAttempt(deployment, attempts);
       if (span) attachUpstreamHeaders(signal.signal, span.headers);
       const startedAt = Date.now();
@@ -108,10 +109,20 @@ export async function runAttempts<T>(
         plan.balancer.finished({ deployment, ok: false, latencyMs: Date.now() - startedAt, error: err });
         last = err;
         plan.onAttemptFailed?.(deployment, err, attempts);
-        if (plan.clientSignal.aborted || !isRetryable(err)) throw stopped(err);
+        if (plan.client.left || !isRetryable(err)) throw stopped(err);
       }
     }
   }
   // An upstream's own error says more than "nothing was available" for the groups after it.
   throw stopped(last ?? unavailable ?? new GatewayError('service_unavailable', 'no deployment is available'));
+}
+
+/** The balancer's wait options: the client's signal is made only if the balancer has to wait. */
+function waitOptions(client: ClientLink, waitUntil: number): AcquireOptions {
+  return {
+    get signal() {
+      return client.signal;
+    },
+    waitUntil,
+  };
 }

@@ -45,7 +45,7 @@ function planFor(call: Call, group: ModelGroup, req: ChatRequest | undefined): A
     group,
     registry,
     balancer,
-    clientSignal: call.clientSignal,
+    client: call.client,
     request: req,
     trace: call.trace,
     onAttemptFailed: (deployment, err, attempt) => {
@@ -65,7 +65,7 @@ async function failLeg(call: Call, req: ChatRequest | undefined, err: unknown): 
   const error = toClientError(exhausted ? exhausted.last : err);
   const deployment = exhausted?.deployment;
   const attempts = exhausted?.attempts ?? 0;
-  const sentPrompt = req && deployment && attempts > 0 && call.clientSignal.aborted;
+  const sentPrompt = req && deployment && attempts > 0 && call.client.left;
   const billed = sentPrompt ? await legOf(deployment, attempts, undefined, () => estimateUsage(req, ''), deployment.model) : undefined;
   call.addFailure(error, attempts, deployment, billed);
   return error;

@@ -14,6 +14,7 @@ import { isRecord } from '../core/is-record.js';
 import { parseTags } from '../http/gateway-tags.js';
 import { ClientClosedError } from '../pipeline/attempt-signal.js';
 import { Call } from '../pipeline/call.js';
+import { ClientLink } from '../pipeline/client-link.js';
 import type { CallTracer } from '../pipeline/call-trace.js';
 import type { LedgerRoute } from '../usage/ledger-record.js';
 import { toGatewayError } from './error-handler.js';
@@ -70,7 +71,7 @@ export function registerCallLifecycle(app: FastifyInstance, current: () => Confi
       // One read of the current config: the call runs on this snapshot to its end.
       const snapshot = current();
       snapshot.enter();
-      const controller = new AbortController();
+      const client = new ClientLink();
       const route = typeof spec.route === 'function' ? spec.route(request) : spec.route;
       const call = new Call({
         id: request.id,
@@ -79,7 +80,7 @@ export function registerCallLifecycle(app: FastifyInstance, current: () => Confi
         tags: parseTags(request.headers['x-gateway-tags']),
         services: snapshot.pipeline,
         callerOf: () => request.caller,
-        clientSignal: controller.signal,
+        client,
         log: request.log,
         trace: tracer?.startCall({ callId: request.id, route, traceparent: headerOf(request, 'traceparent'), tracestate: headerOf(request, 'tracestate') }),
       });
@@ -87,7 +88,7 @@ export function registerCallLifecycle(app: FastifyInstance, current: () => Confi
       reply.raw.once('close', () => {
         snapshot.leave();
         const left = !reply.raw.writableFinished;
-        if (left) controller.abort(new ClientClosedError());
+        if (left) client.leave(new ClientClosedError());
         if (call.model === null) call.model = modelOf(call, request.body);
         call.settleWhenIdle({ status: left ? 499 : reply.raw.statusCode, errorCode: left ? 'client_closed' : undefined });
       });

@@ -25,8 +25,8 @@ export { classifyAttempt } from './attempt-outcome.js';
 export type { AttemptReport };
 
 export interface AcquireOptions {
-  /** Aborts a wait (the client left). */
-  signal: AbortSignal;
+  /** Aborts a wait (the client left). Read only when a wait begins: it may be made on demand. */
+  readonly signal: AbortSignal;
   /** Epoch ms: how long a request may wait for a deployment under its limits. */
   waitUntil: number;
 }
@@ -232,7 +232,7 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
         direct.add(group.deployments[0]!);
         return group.deployments[0]!;
       }
-      const { signal, waitUntil } = options;
+      const { waitUntil } = options;
       let pollMs = FIRST_POLL_MS;
       let inputs: PickInputs | undefined;
       for (;;) {
@@ -244,6 +244,7 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
         if (panic) {
           const unblock = soonestUnblock(group, now);
           if (unblock - now <= maxRetryAfterWaitMs && unblock <= waitUntil) {
+            const signal = options.signal;
             await sleep(unblock - now, undefined, { signal }).catch(() => {
               throw signal.reason;
             });
@@ -267,6 +268,7 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
           }
           candidates.splice(candidates.indexOf(deployment), 1);
         }
+        const signal = options.signal;
         if (signal.aborted) throw signal.reason;
         if (clock() >= waitUntil) {
           const limited = group.deployments.filter((d) => stateOf(d).gate);
