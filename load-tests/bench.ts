@@ -38,8 +38,20 @@ const duration = Number(args.duration);
 const connections = Number(args.connections);
 const CLK_TCK = 100; // Linux USER_HZ: /proc times are in 1/100 s.
 const MASTER_KEY = 'bench-master-key';
-/** Node flags for the gateway processes only (the floor runs on Node's defaults), e.g. `--max-semi-space-size=2`. */
-const GATEWAY_NODE_FLAGS = (process.env.GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/**
+ * Node flags for the gateway processes only (the floor runs on Node's defaults): by default the
+ * ones `npm run start:prod` runs the gateway with, so the bench measures what operators run.
+ */
+const GATEWAY_NODE_FLAGS = (process.env.GATEWAY_NODE_FLAGS ?? productionNodeFlags()).split(' ').filter(Boolean);
+
+/** The `--flags` of package.json's `start:prod`, before the script it starts. */
+function productionNodeFlags(): string {
+  const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
+  return (scripts['start:prod'] ?? '')
+    .split(' ')
+    .filter((word) => word.startsWith('--'))
+    .join(' ');
+}
 
 function startChild(cmd: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
   return new Promise((resolve, reject) => {
@@ -202,7 +214,7 @@ function printTable(results: Result[], idleRss: Record<string, number>, peakRss:
   printRatios(ratios(results));
   const mb = (kb: number | undefined) => (kb === undefined ? '?' : (kb / 1024).toFixed(0));
   console.log(`\nRSS, idle (after start, before load) → peak, MB: ${Object.keys(peakRss).map((k) => `${k} ${mb(idleRss[k])} → ${mb(peakRss[k])}`).join(', ')}`);
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${connections} connections, ${duration} s per scenario`);
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${connections} connections, ${duration} s per scenario; gateway Node flags: ${GATEWAY_NODE_FLAGS.join(' ') || 'none'}`);
 }
 
 async function main(): Promise<void> {

@@ -192,6 +192,10 @@ describe('deployment files', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*/m);
     expect(dockerfile).toContain('npm ci --omit=dev');
+    // The image starts the gateway as `npm run start:prod` does, heap flags included.
+    const startProd = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod']!;
+    const cmd = JSON.parse(dockerfile.match(/^CMD (\[.*\])$/m)![1]!) as string[];
+    expect(cmd.join(' ')).toBe(startProd);
   });
 });
 

@@ -68,8 +68,7 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
       this.parts.push(chunk.subarray(0, this.limit - this.size));
       this.size = this.limit;
       this.truncated = true;
-      // The rest is not wanted: answer with what was kept, and drop the connection.
-      this.finish();
+      // The rest is not wanted: the connection is dropped, and the answer is what was kept (onResponseError).
       controller.abort(new Error('answer body over its limit'));
       return;
     }
@@ -82,7 +81,8 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.fail(err);
+    if (this.truncated) this.finish();
+    else this.fail(err);
   }
 
   private finish(): void {
