@@ -20,6 +20,48 @@ function bytesFlushed(socket: Socket): number {
   return socket.bytesWritten - socket.writableLength;
 }
 
+/** One watched response. */
+interface Watch {
+  res: ServerResponse;
+  socket: Socket;
+  idleMs: number;
+  now: () => number;
+  flushed: number;
+  movedAt: number;
+}
+
+/**
+ * Watches sampled together, one timer per sampling period. Every proxied answer is watched and
+ * almost all finish within a sample: a Set entry costs them less than a timer of their own.
+ */
+const groups = new Map<number, { timer: NodeJS.Timeout; watches: Set<Watch> }>();
+
+function sampleAll(watches: Set<Watch>): void {
+  for (const watch of watches) {
+    const current = bytesFlushed(watch.socket);
+    if (watch.res.writableLength === 0 || current !== watch.flushed) {
+      watch.flushed = current;
+      watch.movedAt = watch.now();
+      continue;
+    }
+    if (watch.now() - watch.movedAt < watch.idleMs) continue;
+    unwatch(watch);
+    watch.res.destroy();
+  }
+}
+
+function unwatch(watch: Watch): void {
+  const period = samplePeriod(watch.idleMs);
+  const group = groups.get(period);
+  if (!group?.watches.delete(watch) || group.watches.size > 0) return;
+  clearInterval(group.timer);
+  groups.delete(period);
+}
+
+function samplePeriod(idleMs: number): number {
+  return Math.max(1, Math.ceil(idleMs / SAMPLES_PER_PERIOD));
+}
+
 /**
  * Watches `res` until it finishes or closes, and destroys it once bytes have been waiting
  * with none moving for `idleMs`. Nothing waiting (a slow upstream, an idle stream) is not a
@@ -29,27 +71,23 @@ export function watchWriteProgress(res: ServerResponse, idleMs: number, now: () 
   const socket = res.socket;
   // No socket yet: a response queued behind another on a pipelined connection. Rare enough to leave.
   if (!socket || res.destroyed) return () => undefined;
-  let flushed = bytesFlushed(socket);
-  let movedAt = now();
-  const sample = () => {
-    const current = bytesFlushed(socket);
-    if (res.writableLength === 0 || current !== flushed) {
-      flushed = current;
-      movedAt = now();
-      return;
-    }
-    if (now() - movedAt < idleMs) return;
-    stop();
-    res.destroy();
-  };
-  const timer = setInterval(sample, Math.max(1, Math.ceil(idleMs / SAMPLES_PER_PERIOD)));
-  // A watch never keeps the process alive: the response's own socket does, or nothing should.
-  timer.unref();
-  function stop(): void {
-    clearInterval(timer);
+  const watch: Watch = { res, socket, idleMs, now, flushed: bytesFlushed(socket), movedAt: now() };
+  const period = samplePeriod(idleMs);
+  let group = groups.get(period);
+  if (!group) {
+    const watches = new Set<Watch>();
+    const timer = setInterval(() => sampleAll(watches), period);
+    // A watch never keeps the process alive: the response's own socket does, or nothing should.
+    timer.unref();
+    group = { timer, watches };
+    groups.set(period, group);
+  }
+  group.watches.add(watch);
+  const stop = (): void => {
+    unwatch(watch);
     res.off('finish', stop);
     res.off('close', stop);
-  }
+  };
   res.once('finish', stop);
   res.once('close', stop);
   return stop;

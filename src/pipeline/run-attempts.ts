@@ -87,7 +87,7 @@ export async function runAttempts<T>(
       const waitUntil = Math.min(Date.now() + group.timeoutMs, deadlineAt ?? Infinity);
       let deployment: Deployment;
       try {
-        deployment = await plan.balancer.acquire(group, tried, plan.request, waitOptions(plan.client, waitUntil));
+        deployment = await plan.balancer.acquire(group, tried, plan.request, new ClientWait(plan.client, waitUntil));
       } catch (err) {
         if (plan.client.left) throw stopped(plan.client.reason);
         unavailable = err;
@@ -118,11 +118,13 @@ export async function runAttempts<T>(
 }
 
 /** The balancer's wait options: the client's signal is made only if the balancer has to wait. */
-function waitOptions(client: ClientLink, waitUntil: number): AcquireOptions {
-  return {
-    get signal() {
-      return client.signal;
-    },
-    waitUntil,
-  };
+class ClientWait implements AcquireOptions {
+  constructor(
+    private readonly client: ClientLink,
+    readonly waitUntil: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.client.signal;
+  }
 }

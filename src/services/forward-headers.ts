@@ -73,9 +73,10 @@ function dropConsumedCredential(request: FastifyRequest, headers: IncomingHttpHe
  */
 export function toUpstreamHeaders(rules: HeaderRules, request: FastifyRequest, headers: IncomingHttpHeaders, hasBody: boolean): IncomingHttpHeaders {
   for (const name of connectionListed(headers.connection)) headers[name] = undefined;
-  for (const name of REQUEST_HOP_BY_HOP) headers[name] = undefined;
+  // Only names present are cleared: assigning the absent ones would add ten keys to every request's headers.
+  for (const name of REQUEST_HOP_BY_HOP) if (headers[name] !== undefined) headers[name] = undefined;
   // A GET or HEAD body is never forwarded, so its length must not be either.
-  if (!hasBody) headers['content-length'] = undefined;
+  if (!hasBody && headers['content-length'] !== undefined) headers['content-length'] = undefined;
   dropConsumedCredential(request, headers);
 
   const clientIp = request.raw.socket.remoteAddress ?? '';
@@ -85,7 +86,8 @@ export function toUpstreamHeaders(rules: HeaderRules, request: FastifyRequest, h
   const clientHost = request.headers.host;
   headers['x-forwarded-host'] = clientHost;
   headers['x-forwarded-proto'] = request.protocol;
-  headers['x-forwarded-prefix'] = rules.forwardedPrefix ?? undefined;
+  if (rules.forwardedPrefix !== null) headers['x-forwarded-prefix'] = rules.forwardedPrefix;
+  else if (headers['x-forwarded-prefix'] !== undefined) headers['x-forwarded-prefix'] = undefined;
   headers['x-request-id'] = request.clientRequestId ?? request.id;
   if (rules.preserveHost && clientHost) headers.host = clientHost;
 
