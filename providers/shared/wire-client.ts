@@ -1,7 +1,8 @@
 /**
- * The hot path's HTTP client for every provider: one undici Agent per provider (keep-alive,
- * pipelining off), the body serialized once and written once, a JSON answer parsed once, SSE
- * parsed at byte level by one shared parser. No SDK, no WHATWG Request/Response per call.
+ * The hot path's HTTP client for every provider: one undici Pool per origin (keep-alive,
+ * pipelining off), the body serialized once and written once, a JSON answer read whole by a
+ * dispatch handler (buffered-request.ts) and parsed once, SSE parsed at byte level by one
+ * shared parser. No SDK, no WHATWG Request/Response per call.
  *
  * Failures are the neutral UpstreamError, built from status, headers and body directly;
  * a request over the provider's connection limit is refused before it is sent with
