@@ -253,11 +253,13 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
           candidates = candidatesOf(group, tried, now, true);
           if (candidates.length === 0) throw new GatewayError('service_unavailable', `no deployment of '${group.name}' can take a retry now`);
         }
-        inputs ??= inputsFor(req);
         while (candidates.length > 0) {
-          const deployment = pickDeployment(group.strategy, candidates, inputs)!;
+          // One candidate under a strategy that draws no random number for one: nothing to weigh.
+          const single = candidates.length === 1 && (group.strategy === 'weighted' || group.strategy === 'priority');
+          const deployment = single ? candidates[0]! : pickDeployment(group.strategy, candidates, (inputs ??= inputsFor(req)))!;
           const state = stateOf(deployment);
-          if (await takeRoom(deployment, state, req, options)) {
+          // Without limits there is no room to take: no promise, no tick.
+          if (gateOf(deployment, state) === null || (await takeRoom(deployment, state, req, options))) {
             // The gate may have waited on Redis, and a probe may have gone out meanwhile.
             if (panic || state.health.canTake(clock())) {
               state.health.begin();

@@ -175,6 +175,8 @@ export class BatchingLedger<S extends RecordSink = LedgerStore> {
   private drain(): Promise<void> {
     this.draining ??= this.runDrain().finally(() => {
       this.draining = undefined;
+      // A record that came as this drain was ending found it still running and did not start one.
+      if (this.writeAtOnce && this.queue.length > 0 && !this.closed && Date.now() >= this.retryAt) void this.drain().catch(() => undefined);
     });
     return this.draining;
   }
@@ -200,7 +202,14 @@ export class BatchingLedger<S extends RecordSink = LedgerStore> {
   private async runDrain(): Promise<void> {
     while (!this.closed) {
       if (!this.inHand) {
-        if (this.queue.length === 0) break;
+        if (this.queue.length === 0) {
+          if (!this.spoolPending) break;
+          // The spool after the queue; then the queue again: records that came while the spool
+          // was read (slow on a busy disk) must not wait for the next tick. A settlement among
+          // them is what the caller's next call is admitted against.
+          await this.replaySpool();
+          continue;
+        }
         this.inHand = { id: this.nextId(), records: this.queue.take(this.batchSize) };
       }
       const batch = this.inHand;
@@ -209,7 +218,6 @@ export class BatchingLedger<S extends RecordSink = LedgerStore> {
       // close() may have spooled this batch meanwhile; the store took it, and the replay will be a no-op.
       if (this.inHand === batch) this.inHand = undefined;
     }
-    if (this.spoolPending && !this.closed) await this.replaySpool();
   }
 
   /** Writes every spool file of this store's scope; a file is deleted only once all its batches are in. */
