@@ -128,16 +128,17 @@ export function createWireClient(options: WireClientOptions): WireClient {
   };
   let inFlight = 0;
 
-  function admit(): void {
+  /** Counts a request as holding a connection, or refuses it when all are held; the caller gives it back. */
+  function takeConnection(): void {
     if (inFlight >= limit) {
       throw new GatewayError('gateway_busy', `every connection to ${provider} is in use (${limit}); try again shortly`, { retryAfter: 1 });
     }
+    inFlight++;
   }
 
   /** Sends `req` for an answer read as a stream; its connection counts as in use until the body closes. */
   async function sendStreamed(req: WireRequest): Promise<Dispatcher.ResponseData> {
-    admit();
-    inFlight++;
+    takeConnection();
     let held = true;
     const release = () => {
       if (held) inFlight--;
@@ -157,8 +158,7 @@ export function createWireClient(options: WireClientOptions): WireClient {
 
   return {
     async postJson(req) {
-      admit();
-      inFlight++;
+      takeConnection();
       let answer;
       try {
         const { origin, path } = splitUrl(req.url);
