@@ -22,7 +22,7 @@ import type { ProviderConfigOf } from '../src/config/types.js';
 import { protocolError } from '../src/core/upstream-error.js';
 import { anthropicOnlyFields, withoutAnthropicOnlyFields } from './shared/anthropic-only.js';
 import { warningsFor } from './shared/warnings.js';
-import { createWireClient } from './shared/wire-client.js';
+import { createWireClient, wireOptionsOf } from './shared/wire-client.js';
 import { fromHttpFacts, settleAdapterError } from './upstream-errors.js';
 
 // ---- wire types (the parts we read) ----
@@ -183,7 +183,7 @@ function vectorOf(provider: string, embedding: unknown): number[] {
 const openAIWarnings = warningsFor(anthropicOnlyFields('openai'));
 
 export function createOpenAIAdapter(name: string, config: ProviderConfigOf<'openai' | 'openai-compatible'>, kind: ProviderKind = 'openai'): ProviderAdapter {
-  const wire = createWireClient({ provider: name, connections: config.connections });
+  const wire = createWireClient(wireOptionsOf(name, config));
   const base = (config.base_url || OPENAI_BASE_URL).replace(/\/+$/, '');
   const chatUrl = `${base}/chat/completions`;
   const embeddingsUrl = `${base}/embeddings`;

@@ -6,7 +6,7 @@
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { AnthropicProviderConfig } from '../../src/config/types.js';
 import { protocolError } from '../../src/core/upstream-error.js';
-import { createWireClient } from '../shared/wire-client.js';
+import { createWireClient, wireOptionsOf } from '../shared/wire-client.js';
 import { settleAdapterError } from '../upstream-errors.js';
 import { fromAnthropicResponse } from './from-response.js';
 import { anthropicStreamEvents, mapAnthropicStream } from './map-stream.js';
@@ -49,7 +49,7 @@ function settle(provider: string, err: unknown, signal: AbortSignal): unknown {
 }
 
 export function createAnthropicAdapter(name: string, config: AnthropicProviderConfig): ProviderAdapter {
-  const wire = createWireClient({ provider: name, connections: config.connections });
+  const wire = createWireClient(wireOptionsOf(name, config));
   const url = `${(config.base_url || DEFAULT_ANTHROPIC_BASE_URL).replace(/\/+$/, '')}/v1/messages`;
   const jsonHeaders = headersFor(config, 'application/json');
   const sseHeaders = headersFor(config, 'text/event-stream');

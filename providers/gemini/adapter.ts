@@ -14,7 +14,7 @@ import { isGatewayError } from '../../src/core/errors.js';
 import { isUpstreamError, protocolError } from '../../src/core/upstream-error.js';
 import type { ChatChunk, EmbeddingRequest, EmbeddingResponse } from '../../src/core/types.js';
 import type { GeminiProviderConfig } from '../../src/config/types.js';
-import { createWireClient } from '../shared/wire-client.js';
+import { createWireClient, wireOptionsOf } from '../shared/wire-client.js';
 import { fromHttpFacts } from '../upstream-errors.js';
 import { settleGeminiError } from './errors.js';
 import { fromGeminiResponse } from './from-response.js';
@@ -38,12 +38,6 @@ function preview(value: unknown): string {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** `connections` where the provider's config carries it; the pool's default otherwise. */
-function connectionsOf(config: GeminiProviderConfig): number | undefined {
-  const value = (config as { connections?: unknown }).connections;
-  return typeof value === 'number' ? value : undefined;
 }
 
 /** Built once per adapter: configured headers (names lower-cased), then ours, which win. */
@@ -101,7 +95,7 @@ function toEmbedRequest(text: string, req: EmbeddingRequest): GeminiEmbedContent
 }
 
 export function createGeminiAdapter(name: string, config: GeminiProviderConfig): ProviderAdapter {
-  const client = createWireClient({ provider: name, connections: connectionsOf(config) });
+  const client = createWireClient(wireOptionsOf(name, config));
   const headers = requestHeaders(config);
   // The path is appended here; a trailing slash on the configured base would double it.
   const base = `${config.base_url?.replace(/\/+$/, '') || DEFAULT_BASE_URL}/${API_VERSION}/`;

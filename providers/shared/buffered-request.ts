@@ -12,6 +12,8 @@ export interface BufferedAnswer {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** The body went past `maxBodyBytes(status)`: `body` is its first bytes, and the connection was dropped. */
+  truncated: boolean;
 }
 
 export interface BufferedRequest {
@@ -90,7 +92,7 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
     this.done = true;
     this.req.signal.removeEventListener('abort', this);
     const body = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
-    this.resolve({ status: this.status, headers: this.headers, body });
+    this.resolve({ status: this.status, headers: this.headers, body, truncated: this.truncated });
   }
 
   private fail(err: unknown): void {

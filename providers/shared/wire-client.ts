@@ -23,11 +23,26 @@ export const DEFAULT_CONNECTIONS = 256;
 /** The most of an error body the gateway reads: enough for the provider's message, bounded. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
+/**
+ * The largest answer read from a provider when its config sets no `answer_limit_mb`: a whole
+ * JSON answer, or one SSE event. Far above any real one (a batch of base64 embeddings reaches
+ * tens of MB), so only a broken or hostile upstream meets it, and memory stays bounded.
+ */
+export const DEFAULT_ANSWER_LIMIT_BYTES = 128 * 1024 * 1024;
+
 export interface WireClientOptions {
   /** The configured provider name, for errors. */
   provider: string;
   /** Requests in flight at once, one connection each. */
   connections?: number;
+  /** The largest answer (JSON) or SSE event read, bytes; DEFAULT_ANSWER_LIMIT_BYTES when absent. */
+  answerLimitBytes?: number;
+}
+
+/** The wire client's options from a provider's config. */
+export function wireOptionsOf(provider: string, config: { connections?: number; answer_limit_mb?: number }): WireClientOptions {
+  const mb = config.answer_limit_mb;
+  return { provider, connections: config.connections, answerLimitBytes: mb === undefined ? undefined : Math.floor(mb * 1024 * 1024) };
 }
 
 export interface WireRequest {
@@ -101,9 +116,13 @@ function utf8Text(body: Buffer): string {
   return body.toString('utf8', start);
 }
 
-/** A success is read whole (the caller parses it); an error body only as far as its message needs. */
-function bodyLimitFor(status: number): number {
-  return status >= 200 && status < 300 ? Infinity : MAX_ERROR_BODY_BYTES;
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+/** An answer (or event) over the provider's limit: the call fails as an unreadable answer would. */
+function overLimit(provider: string, what: string, limit: number): UpstreamError {
+  return protocolError(provider, `${provider} sent ${what} over ${limit} bytes (the provider's answer_limit_mb)`);
 }
 
 /** `https://host:port/a/b?c` → origin `https://host:port`, path `/a/b?c`. */
@@ -115,6 +134,9 @@ function splitUrl(url: string): { origin: string; path: string } {
 export function createWireClient(options: WireClientOptions): WireClient {
   const { provider } = options;
   const limit = options.connections ?? DEFAULT_CONNECTIONS;
+  const answerLimit = options.answerLimitBytes ?? DEFAULT_ANSWER_LIMIT_BYTES;
+  // A success is read whole (the caller parses it) up to the answer limit; an error body only as far as its message needs.
+  const bodyLimitFor = (status: number): number => (isSuccess(status) ? answerLimit : MAX_ERROR_BODY_BYTES);
   // One Pool per origin (a provider has one, a base URL's): asked with a path, undici neither
   // parses a URL nor looks the origin up per request, as its top-level `request` with an Agent does.
   const pools = new Map<string, Pool>();
@@ -170,7 +192,8 @@ export function createWireClient(options: WireClientOptions): WireClient {
         inFlight--;
       }
       const text = utf8Text(answer.body);
-      if (answer.status < 200 || answer.status >= 300) throw httpError(provider, answer.status, answer.headers, text);
+      if (!isSuccess(answer.status)) throw httpError(provider, answer.status, answer.headers, text);
+      if (answer.truncated) throw overLimit(provider, 'an answer', answerLimit);
       try {
         return JSON.parse(text) as unknown;
       } catch (err) {
@@ -181,7 +204,7 @@ export function createWireClient(options: WireClientOptions): WireClient {
     async *postSse(req) {
       const res = await sendStreamed(req);
       try {
-        if (res.statusCode < 200 || res.statusCode >= 300) {
+        if (!isSuccess(res.statusCode)) {
           const text = await readBounded(res.body, MAX_ERROR_BODY_BYTES).catch(() => '');
           throw httpError(provider, res.statusCode, res.headers, text);
         }
@@ -194,9 +217,15 @@ export function createWireClient(options: WireClientOptions): WireClient {
         const decoder = new TextDecoder();
         let ready: SseEvent[] = [];
         let lastChar = '';
+        let tooLong = false;
         const parser = createParser({
           onEvent: (message: EventSourceMessage) => {
             ready.push(message.event ? { event: message.event, data: message.data } : { data: message.data });
+          },
+          // An event (or a line) that never ends would otherwise grow the parser's buffer without bound.
+          maxBufferSize: answerLimit,
+          onError: (err) => {
+            if (err.type === 'max-buffer-size-exceeded') tooLong = true;
           },
         });
         for await (const part of res.body) {
@@ -204,6 +233,7 @@ export function createWireClient(options: WireClientOptions): WireClient {
           const text = decoder.decode(part as Buffer, { stream: true });
           if (text.length > 0) lastChar = text[text.length - 1]!;
           parser.feed(text);
+          if (tooLong) throw overLimit(provider, 'an event', answerLimit);
           if (ready.length > 0) {
             const batch = ready;
             ready = [];

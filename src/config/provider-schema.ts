@@ -62,18 +62,29 @@ const connections = Type.Optional(
   }),
 );
 
+/** Every kind but mock: what a broken or hostile upstream can make the gateway hold for one answer. */
+const answerLimit = Type.Optional(
+  Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 4096,
+    default: 128,
+    description:
+      'Largest answer read from the provider, MB: a whole JSON answer, or one event of a stream. Past it the call fails with 502 `upstream_invalid_response` and the connection is dropped.',
+  }),
+);
+
 export const openAIProviderSchema = Type.Object(
-  { type: Type.Literal('openai'), ...hosted, connections },
+  { type: Type.Literal('openai'), ...hosted, connections, answer_limit_mb: answerLimit },
   { ...closed, description: 'OpenAI; switched on by its `api_key`.' },
 );
 
 export const anthropicProviderSchema = Type.Object(
-  { type: Type.Literal('anthropic'), ...hosted, connections },
+  { type: Type.Literal('anthropic'), ...hosted, connections, answer_limit_mb: answerLimit },
   { ...closed, description: 'Anthropic (Messages API); switched on by its `api_key`.' },
 );
 
 export const geminiProviderSchema = Type.Object(
-  { type: Type.Literal('gemini'), ...hosted, connections },
+  { type: Type.Literal('gemini'), ...hosted, connections, answer_limit_mb: answerLimit },
   { ...closed, description: 'Google Gemini; switched on by its `api_key`.' },
 );
 
@@ -88,6 +99,7 @@ export const openAICompatibleProviderSchema = Type.Object(
     }),
     headers,
     connections,
+    answer_limit_mb: answerLimit,
     direct: directSchema('openai-compatible'),
   },
   { ...closed, description: "A server that speaks OpenAI's API (Ollama, vLLM, Groq…); it has no default address." },

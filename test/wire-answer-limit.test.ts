@@ -1,0 +1,120 @@
+/**
+ * A provider's `answer_limit_mb` bounds what a broken or hostile upstream can make the gateway
+ * hold for one call: a 200 JSON answer that never stops growing, or one stream event whose
+ * line never ends. Either fails the call with 502 `upstream_invalid_response`, the upstream
+ * connection is dropped (it stops being read, so the rest is never sent), and the next call
+ * is served. Driven with the official `openai` SDK; the limit is 1 MB here so the upstream
+ * need not send 128.
+ */
+import type { ServerResponse } from 'node:http';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startFakeServer, type FakeServer } from './fakes/fake-server.js';
+import { buildChunks, buildCompletion, sseFrames } from './fakes/openai.js';
+import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { apiErrorOf } from './helpers/http.js';
+
+const hello: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Say hello' }];
+/** 16 MB in 64 KB pieces: sixteen times the provider's limit. */
+const PIECE = Buffer.alloc(64 * 1024, 'x');
+const PIECES = 256;
+
+let fake: FakeServer;
+let gw: TestGateway;
+
+/** What the upstream managed to send before the gateway hung up. */
+interface Flood {
+  written: number;
+  closed: boolean;
+}
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * Writes `head`, then pieces only as fast as the gateway reads them (so what it never read is
+ * never sent), until PIECES were written or the gateway hung up.
+ */
+function flood(res: ServerResponse, head: string, flooded: Flood): Promise<void> {
+  res.on('error', () => undefined);
+  res.on('close', () => (flooded.closed = true));
+  res.write(head);
+  return (async () => {
+    while (flooded.written < PIECES && !flooded.closed) {
+      flooded.written++;
+      if (!res.write(PIECE)) await drainedOrClosed(res);
+    }
+    res.end();
+  })();
+}
+
+beforeAll(async () => {
+  fake = await startFakeServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(buildCompletion({}, req.body as Record<string, unknown>)));
+  });
+  gw = await startGateway({
+    providers: { capped: { type: 'openai-compatible', base_url: `${fake.url}/v1`, answer_limit_mb: 1 } },
+    models: [{ name: 'm', retries: 0, deployments: [{ provider: 'capped', model: 'up-model' }] }],
+  });
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await fake?.close();
+});
+
+async function expectServedAfter(): Promise<void> {
+  const next = await gw.client.chat.completions.create({ model: 'm', messages: hello });
+  expect(next.choices[0]?.message.content).toBeTruthy();
+}
+
+describe("a provider's answer limit", () => {
+  it('fails a 200 JSON answer that grows past it with 502 and hangs up on the rest', async () => {
+    const flooded: Flood = { written: 0, closed: false };
+    fake.enqueue((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return flood(res, '{"id":"chatcmpl-big","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"', flooded);
+    });
+    const err = await apiErrorOf(gw.client.chat.completions.create({ model: 'm', messages: hello }));
+    expect(err.status).toBe(502);
+    expect(err.code).toBe('upstream_invalid_response');
+    expect(err.message).not.toContain('xxxx');
+    await vi.waitFor(() => expect(flooded.closed).toBe(true));
+    // 1 MB is 16 pieces; what the sockets' buffers held besides is far below the 256 offered.
+    expect(flooded.written).toBeLessThan(PIECES / 2);
+    await expectServedAfter();
+  });
+
+  it('fails a stream whose event never ends, after the events before it reached the client', async () => {
+    const flooded: Flood = { written: 0, closed: false };
+    fake.enqueue((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const first = sseFrames(buildChunks({ content: 'Hi!' }, req.body as Record<string, unknown>).slice(0, 2), false);
+      return flood(res, `${first}data: {"choices":[{"delta":{"content":"`, flooded);
+    });
+    const stream = await gw.client.chat.completions.create({ model: 'm', messages: hello, stream: true });
+    let text = '';
+    const failure = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    })().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect((failure as InstanceType<typeof OpenAI.APIError>).message).toMatch(/over 1048576 bytes/);
+    expect(text).toBe('Hi!');
+    await vi.waitFor(() => expect(flooded.closed).toBe(true));
+    expect(flooded.written).toBeLessThan(PIECES / 2);
+    await expectServedAfter();
+  });
+});
