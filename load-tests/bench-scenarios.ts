@@ -120,3 +120,12 @@ export function ratios(results: Result[]): Ratio[] {
     return of !== undefined && over !== undefined && over > 0 ? { ...ratio, value: of / over } : { ...ratio };
   });
 }
+
+/** The memory targets: the plain gateway's settled idle RSS and its peak over the floor's. */
+export function rssRatios(idleKb: Record<string, number>, peakKb: Record<string, number>): Ratio[] {
+  const over = (kb: Record<string, number>) => (kb.gateway !== undefined && kb.floor ? kb.gateway / kb.floor : undefined);
+  return [
+    { name: 'gateway idle RSS ÷ floor idle RSS', of: 'gateway', over: 'floor', target: 1.3, value: over(idleKb) },
+    { name: 'gateway peak RSS ÷ floor peak RSS', of: 'gateway', over: 'floor', target: 1.3, value: over(peakKb) },
+  ];
+}
