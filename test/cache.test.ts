@@ -312,8 +312,11 @@ describe.each(stores)('response cache ($name store)', ({ store }) => {
       stream(params),
     ];
     await reached;
-    // Give the other four time to reach the gateway and join the call in flight.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The other four join the call in flight before it answers.
+    await eventually(async () => {
+      const text = await (await fetch(`${gw.url}/metrics`)).text();
+      expect(text).toMatch(/^konnect_cache_waiting 4$/m);
+    });
     release();
     const results = await Promise.all(calls);
     expect(upstreamCalls()).toBe(before + 1);

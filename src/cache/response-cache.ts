@@ -20,11 +20,17 @@ const WARN_EVERY_MS = 10_000;
 export class ResponseCache {
   private readonly flights = new Map<string, Promise<CachedAnswer | undefined>>();
   private lastWarning = 0;
+  private followers = 0;
 
   constructor(
     private readonly store: CacheStore,
     private readonly log: FastifyBaseLogger,
   ) {}
+
+  /** Calls waiting for a leader's answer right now. */
+  get waiting(): number {
+    return this.followers;
+  }
 
   get storeKind(): CacheStore['kind'] {
     return this.store.kind;
@@ -72,7 +78,13 @@ export class ResponseCache {
     if (key === undefined || !plan.read) return { kind: 'fresh' };
     const inFlight = this.flights.get(key);
     if (inFlight) {
-      const answer = await inFlight;
+      this.followers++;
+      let answer;
+      try {
+        answer = await inFlight;
+      } finally {
+        this.followers--;
+      }
       return answer ? { kind: 'hit', answer } : { kind: 'fresh' };
     }
     // Only a call that may store its answer leads: a `no-store` call's answer is its own.

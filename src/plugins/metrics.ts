@@ -131,6 +131,8 @@ export class GatewayMetrics {
   constructor(
     private readonly known: KnownNames,
     private readonly ledgerStats: () => LedgerStats | undefined = () => undefined,
+    /** Calls waiting for an identical call in flight (the response cache's coalescing). */
+    private readonly cacheWaiting: () => number = () => 0,
   ) {}
 
   /** A ledger listener: called once per finished call. */
@@ -185,6 +187,11 @@ export class GatewayMetrics {
     renderHistogram(out, 'konnect_ttft_seconds', 'Time to first token of streamed calls.', this.ttft, TTFT_BUCKETS_S);
     renderCounter(out, 'konnect_upstream_errors_total', 'Calls that ended on an upstream error, by provider and error code.', 'counter', this.upstreamErrors);
     renderCounter(out, 'konnect_cache_requests_total', 'Calls to model groups or prompts with a response cache, by result (hit, miss, bypass).', 'counter', this.cacheRequests);
+    out.push(
+      '# HELP konnect_cache_waiting Calls waiting for an identical call in flight to answer them (response cache coalescing).',
+      '# TYPE konnect_cache_waiting gauge',
+      `konnect_cache_waiting ${this.cacheWaiting()}`,
+    );
     renderCounter(out, 'konnect_cache_saved_usd_total', 'What the answers served from the response cache cost when they were fetched, USD.', 'counter', this.cacheSaved, 1e9);
     renderCounter(out, 'konnect_guardrail_refusals_total', 'Calls refused by a guardrail, by the rule that refused them.', 'counter', this.guardrailRefusals);
     renderCounter(out, 'konnect_guardrail_redactions_total', 'Calls whose messages were redacted before the provider saw them, by kind of data.', 'counter', this.guardrailRedactions);

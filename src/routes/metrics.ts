@@ -52,7 +52,8 @@ function knownNames(app: FastifyInstance): KnownNames {
  */
 export function registerMetrics(app: FastifyInstance): GatewayMetrics {
   const ledger = app.gateway.ledger;
-  const metrics = new GatewayMetrics(knownNames(app), () => ledger.stats?.());
+  const cache = app.gateway.cache;
+  const metrics = new GatewayMetrics(knownNames(app), () => ledger.stats?.(), () => cache.waiting);
   ledger.onRecord((record) => metrics.observe(record));
   app.get('/metrics', async (_request, reply) => {
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render());
