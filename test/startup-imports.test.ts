@@ -29,6 +29,11 @@ let port;
 let resolved = 0;
 export function initialize(data) { port = data.port; }
 export async function resolve(specifier, context, next) {
+  // The main thread's flush(): port messages keep their order, so this one arrives after every earlier one.
+  if (specifier.startsWith('konnect-flush:')) {
+    port.postMessage({ type: 'flush' });
+    return { url: 'data:text/javascript,export{}//' + specifier, shortCircuit: true };
+  }
   const result = await next(specifier, context);
   resolved++;
   const parent = context.parentURL;
@@ -57,7 +62,9 @@ const seen = { esm: [], cjs: [], resolved: 0, control: null };
 let phase = 'startup';
 
 const { port1, port2 } = new MessageChannel();
+let flushed = () => {};
 port1.on('message', (msg) => {
+  if (msg.type === 'flush') return flushed();
   seen.resolved = Math.max(seen.resolved, msg.resolved ?? 0);
   if (msg.type !== 'sdk') return;
   if (phase === 'control') seen.control = msg;
@@ -80,7 +87,13 @@ Module._load = function (request, parent, isMain) {
   return originalLoad.apply(this, arguments);
 };
 
-const flush = () => new Promise((resolve) => setTimeout(resolve, 100));
+/** Resolves once the hooks thread's messages so far have all arrived. */
+let flushes = 0;
+const flush = async () => {
+  const done = new Promise((resolve) => (flushed = resolve));
+  await import('konnect-flush:' + ++flushes);
+  await done;
+};
 
 const { parse } = await import('yaml');
 const { parseConfig } = await import('./src/config/load-config.ts');

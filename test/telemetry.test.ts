@@ -224,6 +224,11 @@ describe('tracing off', () => {
 let port;
 export function initialize(data) { port = data.port; }
 export async function resolve(specifier, context, next) {
+  // The main thread's flush: port messages keep their order, so this one arrives after every earlier one.
+  if (specifier === 'konnect-flush:') {
+    port.postMessage('flush');
+    return { url: 'data:text/javascript,export{}', shortCircuit: true };
+  }
   const result = await next(specifier, context);
   if (result.url.includes('/node_modules/@opentelemetry/')) port.postMessage(result.url);
   return result;
@@ -234,7 +239,8 @@ import { register, createRequire } from 'node:module';
 import { MessageChannel } from 'node:worker_threads';
 const seen = [];
 const { port1, port2 } = new MessageChannel();
-port1.on('message', (url) => seen.push(url));
+let flushed = () => {};
+port1.on('message', (url) => (url === 'flush' ? flushed() : seen.push(url)));
 port1.unref();
 register(${JSON.stringify(hooksUrl)}, { parentURL: import.meta.url, data: { port: port2 }, transferList: [port2] });
 const { parseConfig } = await import('./src/config/load-config.ts');
@@ -249,7 +255,13 @@ const config = parseConfig({
 const app = await buildApp(config, { env: {} });
 const answer = await app.inject({ method: 'POST', url: '/v1/chat/completions', payload: { model: 'm', messages: [{ role: 'user', content: 'hi' }] } });
 await app.close();
-await new Promise((resolve) => setTimeout(resolve, 100));
+// Every resolution's message has arrived once the flush's has.
+// The port is unref'd: held while waiting, so the process cannot end before the message lands.
+port1.ref();
+const done = new Promise((resolve) => (flushed = resolve));
+await import('konnect-flush:');
+await done;
+port1.unref();
 const cjs = Object.keys(createRequire(import.meta.url).cache).filter((file) => file.includes('/node_modules/@opentelemetry/'));
 process.stdout.write('TELEMETRY-IMPORTS ' + JSON.stringify({ status: answer.statusCode, esm: seen, cjs }) + '\\n');
 process.exit(0);
