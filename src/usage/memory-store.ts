@@ -19,7 +19,7 @@ import { admitTag, DEFAULT_TAGS_PER_HOUR, tagsOf } from './usage-tags.js';
 export interface MemoryStoreOptions {
   /** Request log entries kept, newest win. */
   logMaxRecords?: number;
-  /** Batch ids remembered for idempotency. */
+  /** Batch ids remembered for idempotency (default 4,096). */
   seenMaxBatches?: number;
   /** Hour buckets older than this many days are dropped; 0 keeps them. */
   usageRetentionDays?: number;
@@ -72,7 +72,10 @@ export class MemoryLedgerStore implements LedgerStore {
   constructor(options: MemoryStoreOptions = {}) {
     this.tagsPerHour = options.tagsPerHour ?? DEFAULT_TAGS_PER_HOUR;
     this.logMax = options.logMaxRecords ?? 100_000;
-    this.seenMax = options.seenMaxBatches ?? 100_000;
+    // A batch comes again only as the ledger's retry of a write that failed moments ago; a
+    // longer memory of ids only holds heap (100,000 of them were ~10 MB, all of it old-space
+    // that every full GC marks).
+    this.seenMax = options.seenMaxBatches ?? 4_096;
     this.retentionMs = (options.usageRetentionDays ?? 0) * 86_400_000;
   }
 
