@@ -1,7 +1,7 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { exposureOf } from './exposure.js';
-import { settleHeap } from './settle-heap.js';
+import { settleHeapAfterStart } from './settle-heap.js';
 
 const file = process.env.GATEWAY_CONFIG ?? 'config/gateway.yaml';
 
@@ -27,8 +27,7 @@ async function main(): Promise<void> {
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   // Printed whatever the log level, so scripts (and people) know where it listens.
   process.stdout.write(`konnect gateway listening at ${address}\n`);
-  const heap = settleHeap();
-  if (heap) app.log.debug({ heap_before_mb: Math.round(heap.before / 2 ** 20), heap_after_mb: Math.round(heap.after / 2 ** 20) }, 'start-up garbage returned');
+  settleHeapAfterStart(app.log);
 
   let stopping = false;
   const stop = (signal: string) => {

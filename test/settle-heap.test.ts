@@ -1,5 +1,5 @@
 /**
- * server.ts runs one compacting full GC once it listens (src/settle-heap.ts), so start-up's
+ * server.ts runs a compacting full GC once it listens (src/settle-heap.ts), so start-up's
  * garbage is not held as resident memory until V8's memory reducer gets round to it. Started
  * as `npm start` starts it (under tsx), the gateway logs its heap before and after: about 68 →
  * 58 MB, where a plain full GC returned 0–2 MB (compiled, `start:prod`: about 52 → 32 MB).
