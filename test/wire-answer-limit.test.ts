@@ -1,18 +1,20 @@
 /**
- * A provider's `answer_limit_mb` bounds what a broken or hostile upstream can make the gateway
- * hold for one call: a 200 JSON answer that never stops growing, or one stream event whose
- * line never ends. Either fails the call with 502 `upstream_invalid_response`, the upstream
- * connection is dropped (it stops being read, so the rest is never sent), and the next call
- * is served. Driven with the official `openai` SDK; the limit is 1 MB here so the upstream
- * need not send 128.
+ * What an upstream can make the gateway hold for one call is bounded. A provider's
+ * `answer_limit_mb` bounds a 200 JSON answer that never stops growing and one stream event
+ * whose line never ends: either fails the call with 502 `upstream_invalid_response`, the
+ * upstream connection is dropped (it stops being read, so the rest is never sent), and the
+ * next call is served. And a stream whose client stops reading holds its upstream back instead
+ * of queueing what the provider sends. Driven with the official `openai` SDK and raw HTTP; the
+ * limit is 1 MB here so the upstream need not send 128.
  */
-import type { ServerResponse } from 'node:http';
+import { request as httpRequest, type ServerResponse } from 'node:http';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeServer, type FakeServer } from './fakes/fake-server.js';
 import { buildChunks, buildCompletion, sseFrames } from './fakes/openai.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 import { apiErrorOf } from './helpers/http.js';
+import { eventually } from './helpers/wait.js';
 
 const hello: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Say hello' }];
 /** 16 MB in 64 KB pieces: sixteen times the provider's limit. */
@@ -115,6 +117,47 @@ describe("a provider's answer limit", () => {
     expect(text).toBe('Hi!');
     await vi.waitFor(() => expect(flooded.closed).toBe(true));
     expect(flooded.written).toBeLessThan(PIECES / 2);
+    await expectServedAfter();
+  });
+});
+
+describe('a stream whose client stops reading', () => {
+  it('holds the upstream back instead of queueing what it sends', async () => {
+    // 16 MB of small events, written only as fast as the gateway reads them.
+    const flooded: Flood = { written: 0, closed: false };
+    const frame = `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'up-model', choices: [{ index: 0, delta: { content: 'x'.repeat(200) }, finish_reason: null }] })}\n\n`;
+    const piece = Buffer.from(frame.repeat(Math.floor(PIECE.length / frame.length)));
+    fake.enqueue((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.on('error', () => undefined);
+      res.on('close', () => (flooded.closed = true));
+      return (async () => {
+        while (flooded.written < PIECES && !flooded.closed) {
+          flooded.written++;
+          if (!res.write(piece)) await drainedOrClosed(res);
+        }
+        res.end();
+      })();
+    });
+    // A raw client that reads the head and one piece of the body, then nothing more.
+    const req = httpRequest(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    req.end(JSON.stringify({ model: 'm', messages: hello, stream: true }));
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve) => req.once('response', resolve));
+    expect(res.statusCode).toBe(200);
+    await new Promise((resolve) => res.once('data', resolve));
+    res.pause();
+    // The upstream stops being read: its count settles (sockets' buffers, the gateway's
+    // bounded queue and one piece the parser holds), far below the 256 pieces offered.
+    let last = -1;
+    await eventually(() => {
+      const now = flooded.written;
+      const settled = now === last;
+      last = now;
+      return settled;
+    }, { what: 'the upstream held back' });
+    expect(flooded.written).toBeLessThan(PIECES / 2);
+    res.destroy();
+    await vi.waitFor(() => expect(flooded.closed).toBe(true));
     await expectServedAfter();
   });
 });

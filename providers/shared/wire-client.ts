@@ -1,21 +1,22 @@
 /**
  * The hot path's HTTP client for every provider: one undici Pool per origin (keep-alive,
  * pipelining off), the body serialized once and written once, a JSON answer read whole by a
- * dispatch handler (buffered-request.ts) and parsed once, SSE parsed at byte level by one
- * shared parser. No SDK, no WHATWG Request/Response per call.
+ * dispatch handler (buffered-request.ts) and parsed once, an event stream parsed at byte level
+ * by one shared parser inside another (streamed-request.ts). No SDK, no WHATWG
+ * Request/Response and no Readable per call.
  *
  * Failures are the neutral UpstreamError, built from status, headers and body directly;
  * a request over the provider's connection limit is refused before it is sent with
  * `gateway_busy` (503), which the balancer counts as neither a failure nor a reason to retry.
  */
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { IncomingHttpHeaders } from 'node:http';
-import { Pool, type Dispatcher } from 'undici';
+import { Pool } from 'undici';
 import { GatewayError } from '../../src/core/errors.js';
 import { UpstreamError, protocolError } from '../../src/core/upstream-error.js';
 import { withUpstreamHeaders } from '../../src/core/upstream-headers.js';
 import { settleAdapterError } from '../upstream-errors.js';
 import { postBuffered } from './buffered-request.js';
+import { EventTooLongError, postStreamed, type SseEvent, type StreamedAnswer } from './streamed-request.js';
 
 /** Requests in flight at once per provider when its config sets no `connections`. */
 export const DEFAULT_CONNECTIONS = 256;
@@ -53,38 +54,19 @@ export interface WireRequest {
   signal: AbortSignal;
 }
 
-export interface SseEvent {
-  event?: string;
-  data: string;
-}
+export type { SseEvent };
 
 export interface WireClient {
   /** POSTs JSON and answers the parsed JSON body of a 2xx; throws UpstreamError otherwise. */
   postJson(req: WireRequest): Promise<unknown>;
   /**
    * POSTs JSON and yields the SSE events of a 2xx `text/event-stream` answer, as many at a time
-   * as one read of the socket completed (never an empty batch); throws UpstreamError otherwise.
+   * as arrived since the last batch was taken (never an empty batch); throws UpstreamError otherwise.
    * Batches, not single events: each step of an async iteration costs promises and ticks, and
    * a provider that sends faster than the gateway reads would pay them per event.
    */
   postSse(req: WireRequest): AsyncGenerator<SseEvent[]>;
   close(): Promise<void>;
-}
-
-async function readBounded(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of body) {
-    const chunk = part as Buffer;
-    if (size + chunk.length > limit) {
-      parts.push(chunk.subarray(0, limit - size));
-      body.destroy();
-      break;
-    }
-    parts.push(chunk);
-    size += chunk.length;
-  }
-  return Buffer.concat(parts).toString('utf8');
 }
 
 function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -158,26 +140,6 @@ export function createWireClient(options: WireClientOptions): WireClient {
     inFlight++;
   }
 
-  /** Sends `req` for an answer read as a stream; its connection counts as in use until the body closes. */
-  async function sendStreamed(req: WireRequest): Promise<Dispatcher.ResponseData> {
-    takeConnection();
-    let held = true;
-    const release = () => {
-      if (held) inFlight--;
-      held = false;
-    };
-    try {
-      const headers = withUpstreamHeaders(req.signal, req.headers);
-      const { origin, path } = splitUrl(req.url);
-      const res = await poolFor(origin).request({ origin, path, method: 'POST', headers, body: req.body, signal: req.signal });
-      res.body.once('close', release);
-      return res;
-    } catch (err) {
-      release();
-      throw settleAdapterError(provider, err, req.signal);
-    }
-  }
-
   return {
     async postJson(req) {
       takeConnection();
@@ -202,53 +164,29 @@ export function createWireClient(options: WireClientOptions): WireClient {
     },
 
     async *postSse(req) {
-      const res = await sendStreamed(req);
+      takeConnection();
+      let answer: StreamedAnswer | undefined;
       try {
-        if (!isSuccess(res.statusCode)) {
-          const text = await readBounded(res.body, MAX_ERROR_BODY_BYTES).catch(() => '');
-          throw httpError(provider, res.statusCode, res.headers, text);
-        }
-        const type = headerOf(res.headers, 'content-type') ?? '';
-        if (!type.startsWith('text/event-stream')) {
+        const { origin, path } = splitUrl(req.url);
+        const headers = withUpstreamHeaders(req.signal, req.headers);
+        const streamed = { path, headers, body: req.body, signal: req.signal, maxEventChars: answerLimit, maxErrorBytes: MAX_ERROR_BODY_BYTES };
+        answer = await postStreamed(poolFor(origin), streamed, () => inFlight--);
+        if (!answer.isEventStream) {
+          const { status, headers: got, text } = await answer.error();
+          if (!isSuccess(status)) throw httpError(provider, status, got, text);
           // A 200 that is not a stream (an error body, a proxy's page) is the upstream's failure.
-          const text = await readBounded(res.body, MAX_ERROR_BODY_BYTES).catch(() => '');
+          const type = headerOf(got, 'content-type');
           throw protocolError(provider, `${provider} answered 200 with ${type || 'no content type'} instead of an event stream`, undefined, text);
         }
-        const decoder = new TextDecoder();
-        let ready: SseEvent[] = [];
-        let lastChar = '';
-        let tooLong = false;
-        const parser = createParser({
-          onEvent: (message: EventSourceMessage) => {
-            ready.push(message.event ? { event: message.event, data: message.data } : { data: message.data });
-          },
-          // An event (or a line) that never ends would otherwise grow the parser's buffer without bound.
-          maxBufferSize: answerLimit,
-          onError: (err) => {
-            if (err.type === 'max-buffer-size-exceeded') tooLong = true;
-          },
-        });
-        for await (const part of res.body) {
-          // `stream: true` keeps a UTF-8 character split across two reads whole.
-          const text = decoder.decode(part as Buffer, { stream: true });
-          if (text.length > 0) lastChar = text[text.length - 1]!;
-          parser.feed(text);
-          if (tooLong) throw overLimit(provider, 'an event', answerLimit);
-          if (ready.length > 0) {
-            const batch = ready;
-            ready = [];
-            yield batch;
-          }
-        }
-        // The parser holds a trailing CR back in case an LF follows; at the end, none will.
-        parser.feed(decoder.decode() + (lastChar === '\r' ? '\n' : ''));
-        if (ready.length > 0) yield ready;
+        for (let batch = await answer.take(); batch !== undefined; batch = await answer.take()) yield batch;
         // A stream the provider never finished reads as ending here: the adapter decides whether that is a cut.
         if (req.signal.aborted) throw req.signal.reason;
       } catch (err) {
+        if (err instanceof EventTooLongError) throw overLimit(provider, 'an event', answerLimit);
         throw settleAdapterError(provider, err, req.signal);
       } finally {
-        res.body.destroy();
+        // Still open (the consumer stopped early, or an error above): drop the connection.
+        answer?.abandon();
       }
     },
 
