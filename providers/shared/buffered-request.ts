@@ -7,6 +7,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { SignalledHandler } from './signalled-handler.js';
 
 export interface BufferedAnswer {
   status: number;
@@ -25,8 +26,7 @@ export interface BufferedRequest {
   maxBodyBytes: (status: number) => number;
 }
 
-class BufferingHandler implements Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | undefined;
+class BufferingHandler extends SignalledHandler implements Dispatcher.DispatchHandler {
   private status = 0;
   private headers: IncomingHttpHeaders = {};
   private readonly parts: Buffer[] = [];
@@ -40,22 +40,7 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
     private readonly resolve: (answer: BufferedAnswer) => void,
     private readonly reject: (err: unknown) => void,
   ) {
-    if (req.signal.aborted) return;
-    // The handler is the listener (its handleEvent): no closure per request.
-    req.signal.addEventListener('abort', this);
-  }
-
-  /** The signal aborted. */
-  handleEvent(): void {
-    const reason: unknown = this.req.signal.reason;
-    if (this.controller) this.controller.abort(reason as Error);
-    // Not started yet (queued in the pool): the caller hears now; the start aborts it.
-    else this.fail(reason);
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.req.signal.aborted) controller.abort(this.req.signal.reason as Error);
+    super(req.signal);
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
@@ -90,15 +75,15 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    this.req.signal.removeEventListener('abort', this);
+    this.stopListening();
     const body = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
     this.resolve({ status: this.status, headers: this.headers, body, truncated: this.truncated });
   }
 
-  private fail(err: unknown): void {
+  protected fail(err: unknown): void {
     if (this.done) return;
     this.done = true;
-    this.req.signal.removeEventListener('abort', this);
+    this.stopListening();
     this.reject(err);
   }
 }

@@ -12,6 +12,7 @@
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { SignalledHandler } from './signalled-handler.js';
 
 export interface SseEvent {
   event?: string;
@@ -54,14 +55,13 @@ function isEventStream(status: number, headers: IncomingHttpHeaders): boolean {
   return (Array.isArray(type) ? type[0] : type)?.startsWith('text/event-stream') === true;
 }
 
-class StreamingHandler implements Dispatcher.DispatchHandler {
+class StreamingHandler extends SignalledHandler implements Dispatcher.DispatchHandler {
   status = 0;
   headers: IncomingHttpHeaders = {};
   /** Set once the answer's head arrived and it is not an event stream. */
   errorParts: Buffer[] | undefined;
   private errorSize = 0;
   private errorTruncated = false;
-  private controller: Dispatcher.DispatchController | undefined;
   private readonly decoder = new TextDecoder();
   private readonly parser: EventSourceParser;
   private lastChar = '';
@@ -78,6 +78,7 @@ class StreamingHandler implements Dispatcher.DispatchHandler {
     /** Called once, when the connection is no longer held. */
     private readonly onRelease: () => void,
   ) {
+    super(req.signal);
     this.parser = createParser({
       onEvent: (message: EventSourceMessage) => {
         this.ready.push(message.event ? { event: message.event, data: message.data } : { data: message.data });
@@ -92,20 +93,11 @@ class StreamingHandler implements Dispatcher.DispatchHandler {
         this.controller?.abort(tooLong);
       },
     });
-    if (!req.signal.aborted) req.signal.addEventListener('abort', this);
   }
 
-  /** The signal aborted (the handler is its own listener: no closure per request). */
-  handleEvent(): void {
-    const reason: unknown = this.req.signal.reason;
-    if (this.controller) this.controller.abort(reason as Error);
-    else this.fail(reason);
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.req.signal.aborted) controller.abort(this.req.signal.reason as Error);
-    else if (this.outcome !== undefined) controller.abort(new Error('stream abandoned'));
+  override onRequestStart(controller: Dispatcher.DispatchController): void {
+    super.onRequestStart(controller);
+    if (!this.signal.aborted && this.outcome !== undefined) controller.abort(new Error('stream abandoned'));
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
@@ -161,13 +153,13 @@ class StreamingHandler implements Dispatcher.DispatchHandler {
     else this.fail(err);
   }
 
-  private fail(error: unknown): void {
+  protected fail(error: unknown): void {
     if (this.outcome === undefined) this.settle({ error });
   }
 
   private settle(outcome: true | { error: unknown }): void {
     this.outcome = outcome;
-    this.req.signal.removeEventListener('abort', this);
+    this.stopListening();
     this.release();
     this.notify();
   }
@@ -218,7 +210,7 @@ class StreamingHandler implements Dispatcher.DispatchHandler {
   abandon(): void {
     if (this.outcome !== undefined) return;
     this.outcome = { error: new Error('stream abandoned') };
-    this.req.signal.removeEventListener('abort', this);
+    this.stopListening();
     this.controller?.abort(new Error('stream abandoned'));
     this.release();
   }
