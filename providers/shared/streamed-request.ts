@@ -55,11 +55,24 @@ function isEventStream(status: number, headers: IncomingHttpHeaders): boolean {
   return (Array.isArray(type) ? type[0] : type)?.startsWith('text/event-stream') === true;
 }
 
-class StreamingHandler extends SignalledHandler implements Dispatcher.DispatchHandler {
+export interface StreamedAnswer {
+  /** Whether the answer is an event stream (a 2xx `text/event-stream`); else `error()` has it. */
+  readonly isEventStream: boolean;
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The next events, as many as queued; undefined at the end. */
+  take(): Promise<SseEvent[] | undefined>;
+  /** The bounded body of an answer that is not an event stream. */
+  error(): Promise<ErrorAnswer>;
+  /** Stops reading and drops the connection (no-op once the answer ended). */
+  abandon(): void;
+}
+
+class StreamingHandler extends SignalledHandler implements Dispatcher.DispatchHandler, StreamedAnswer {
   status = 0;
   headers: IncomingHttpHeaders = {};
   /** Set once the answer's head arrived and it is not an event stream. */
-  errorParts: Buffer[] | undefined;
+  private errorParts: Buffer[] | undefined;
   private errorSize = 0;
   private errorTruncated = false;
   private readonly decoder = new TextDecoder();
@@ -199,8 +212,12 @@ class StreamingHandler extends SignalledHandler implements Dispatcher.DispatchHa
     if (this.status === 0 && this.outcome !== undefined && this.outcome !== true) throw this.outcome.error;
   }
 
+  get isEventStream(): boolean {
+    return this.errorParts === undefined;
+  }
+
   /** Waits for the whole (bounded) error body. */
-  async errorAnswer(): Promise<ErrorAnswer> {
+  async error(): Promise<ErrorAnswer> {
     while (this.outcome === undefined) await new Promise<void>((resolve) => (this.wake = resolve));
     const text = this.errorParts && this.errorParts.length > 0 ? Buffer.concat(this.errorParts).toString('utf8') : '';
     return { status: this.status, headers: this.headers, text };
@@ -216,18 +233,6 @@ class StreamingHandler extends SignalledHandler implements Dispatcher.DispatchHa
   }
 }
 
-export interface StreamedAnswer {
-  /** Whether the answer is an event stream (a 2xx `text/event-stream`); else `error()` has it. */
-  readonly isEventStream: boolean;
-  status: number;
-  headers: IncomingHttpHeaders;
-  /** The next events, as many as queued; undefined at the end. */
-  take(): Promise<SseEvent[] | undefined>;
-  /** The bounded body of an answer that is not an event stream. */
-  error(): Promise<ErrorAnswer>;
-  /** Stops reading and drops the connection (no-op once the answer ended). */
-  abandon(): void;
-}
 
 /**
  * POSTs `req.body` to `req.path` of `dispatcher`'s origin and answers once the head arrived.
@@ -242,12 +247,5 @@ export async function postStreamed(dispatcher: Dispatcher, req: StreamedRequest,
     handler.abandon();
     throw err;
   }
-  return {
-    isEventStream: handler.errorParts === undefined,
-    status: handler.status,
-    headers: handler.headers,
-    take: () => handler.take(),
-    error: () => handler.errorAnswer(),
-    abandon: () => handler.abandon(),
-  };
+  return handler;
 }
