@@ -4,7 +4,7 @@
  * gateway rather than a vendor. Token counts are a cheap ~4 characters/token estimate, reported
  * as the provider's own usage.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { CallSignal } from '../src/core/call-signal.js';
 import type { ProviderAdapter } from '../src/core/adapter.js';
 import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse, ToolCall, Usage } from '../src/core/types.js';
 import type { MockProviderConfig } from '../src/config/types.js';
@@ -93,6 +93,20 @@ export function answerFor(req: ChatRequest): MockAnswer {
   return { content, finishReason, usage: { promptTokens, completionTokens: countTokens(content), cachedTokens: 0 } };
 }
 
+/** Waits `ms`, or less when the call is abandoned meanwhile (the caller then sees `signal.aborted`). */
+function pause(ms: number, signal: CallSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
+}
+
 /** Splits text into word-sized pieces that concatenate back to it. */
 function splitWords(text: string): string[] {
   return text.match(/\s*\S+/g) ?? [text];
@@ -108,7 +122,7 @@ export function createMockAdapter(name: string, config: MockProviderConfig): Pro
     kind: 'mock',
     name,
     async chat(req, signal): Promise<ChatResponse> {
-      if (latencyMs > 0) await sleep(latencyMs, undefined, { signal }).catch(() => undefined);
+      if (latencyMs > 0) await pause(latencyMs, signal);
       if (signal.aborted) throw signal.reason;
       const answer = answerFor(req);
       const choices = Array.from({ length: req.n ?? 1 }, (_, index) => ({
@@ -120,7 +134,7 @@ export function createMockAdapter(name: string, config: MockProviderConfig): Pro
     },
     // A batch per chunk: the mock sends each piece as its own read, as a slow provider does.
     async *stream(req, signal): AsyncIterable<ChatChunk[]> {
-      if (latencyMs > 0) await sleep(latencyMs, undefined, { signal }).catch(() => undefined);
+      if (latencyMs > 0) await pause(latencyMs, signal);
       if (signal.aborted) throw signal.reason;
       const answer = answerFor(req);
       yield [{ type: 'meta', id: nextId(), model: req.model }];
@@ -133,7 +147,7 @@ export function createMockAdapter(name: string, config: MockProviderConfig): Pro
           }
         } else {
           for (const piece of splitWords(answer.content ?? '')) {
-            if (chunkDelayMs > 0) await sleep(chunkDelayMs, undefined, { signal }).catch(() => undefined);
+            if (chunkDelayMs > 0) await pause(chunkDelayMs, signal);
             if (signal.aborted) throw signal.reason;
             yield [{ type: 'text-delta', choice, text: piece }];
           }

@@ -24,6 +24,7 @@ import { anthropicOnlyFields, withoutAnthropicOnlyFields } from './shared/anthro
 import { warningsFor } from './shared/warnings.js';
 import { createWireClient, wireOptionsOf } from './shared/wire-client.js';
 import { fromHttpFacts, settleAdapterError } from './upstream-errors.js';
+import type { CallSignal } from '../src/core/call-signal.js';
 
 // ---- wire types (the parts we read) ----
 interface WireUsage {
@@ -241,7 +242,7 @@ export function createOpenAIAdapter(name: string, config: ProviderConfigOf<'open
         throw settleAdapterError(name, err, signal);
       }
     },
-    async embed(req: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResponse> {
+    async embed(req: EmbeddingRequest, signal: CallSignal): Promise<EmbeddingResponse> {
       try {
         // base64 as the SDK asked for it (fewer bytes than decimal floats), decoded to the same float32 values.
         const body = JSON.stringify({ model: req.model, input: req.input, dimensions: req.dimensions, user: req.user, encoding_format: 'base64' });

@@ -5,6 +5,7 @@
  */
 import { isGatewayError } from '../src/core/errors.js';
 import { UpstreamError, isUpstreamError } from '../src/core/upstream-error.js';
+import type { CallSignal } from '../src/core/call-signal.js';
 
 export interface HttpErrorFacts {
   status: number;
@@ -32,7 +33,7 @@ export function fromHttpFacts(provider: string, facts: HttpErrorFacts, cause: un
  * and an UpstreamError pass through; a parse failure is a protocol error; anything else is the
  * upstream being unreachable.
  */
-export function settleAdapterError(provider: string, err: unknown, signal: AbortSignal): unknown {
+export function settleAdapterError(provider: string, err: unknown, signal: CallSignal): unknown {
   if (signal.aborted) {
     if (isUpstreamError(signal.reason)) return signal.reason;
     return new UpstreamError({ kind: 'aborted', provider, message: 'the call was abandoned', cause: signal.reason });

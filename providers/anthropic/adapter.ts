@@ -13,6 +13,7 @@ import { anthropicStreamEvents, mapAnthropicStream } from './map-stream.js';
 import { toAnthropicRequest } from './to-request.js';
 import { anthropicWarnings } from './warnings.js';
 import type { AnthropicMessage } from './wire-types.js';
+import type { CallSignal } from '../../src/core/call-signal.js';
 
 /**
  * The API version `@anthropic-ai/sdk` 1.12 sends (`anthropic-version` in its client's
@@ -43,7 +44,7 @@ function headersFor(config: AnthropicProviderConfig, accept: string): Record<str
  * the documented shape (a null content block, a message_start without its message): the
  * upstream's failure, not an unreachable upstream.
  */
-function settle(provider: string, err: unknown, signal: AbortSignal): unknown {
+function settle(provider: string, err: unknown, signal: CallSignal): unknown {
   const mapped = err instanceof TypeError ? protocolError(provider, `${provider} sent an answer the gateway could not map`, err) : err;
   return settleAdapterError(provider, mapped, signal);
 }

@@ -6,6 +6,7 @@
  */
 import { UpstreamError, isUpstreamError } from '../../src/core/upstream-error.js';
 import { settleAdapterError } from '../upstream-errors.js';
+import type { CallSignal } from '../../src/core/call-signal.js';
 
 interface ErrorDetail {
   '@type'?: string;
@@ -51,7 +52,7 @@ function withGeminiFacts(err: UpstreamError): UpstreamError {
 }
 
 /** What the adapter throws for anything that went wrong in a call. */
-export function settleGeminiError(provider: string, err: unknown, signal: AbortSignal): unknown {
+export function settleGeminiError(provider: string, err: unknown, signal: CallSignal): unknown {
   const settled = settleAdapterError(provider, err, signal);
   return isUpstreamError(settled) && settled.kind === 'http' && !signal.aborted ? withGeminiFacts(settled) : settled;
 }

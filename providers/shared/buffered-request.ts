@@ -7,6 +7,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { CallSignal } from '../../src/core/call-signal.js';
 import { SignalledHandler } from './signalled-handler.js';
 
 export interface BufferedAnswer {
@@ -21,7 +22,7 @@ export interface BufferedRequest {
   path: string;
   headers: Record<string, string>;
   body: string;
-  signal: AbortSignal;
+  signal: CallSignal;
   /** The most of a body kept for `status`; a longer one is cut there and its connection dropped. */
   maxBodyBytes: (status: number) => number;
 }

@@ -1,14 +1,15 @@
 /**
- * The part of an undici dispatch handler that ties its request to the call's AbortSignal: the
- * handler is the signal's listener itself (its `handleEvent`), so no closure is made per request.
- * An abort before the request started is heard at once and stops it when it does start.
+ * The part of an undici dispatch handler that ties its request to the attempt's CallSignal:
+ * the handler is the signal's listener itself (its `handleEvent`), so no closure is made per
+ * request. An abort before the request started is heard at once and stops it when it does.
  */
 import type { Dispatcher } from 'undici';
+import type { CallSignal } from '../../src/core/call-signal.js';
 
 export abstract class SignalledHandler {
   protected controller: Dispatcher.DispatchController | undefined;
 
-  constructor(protected readonly signal: AbortSignal) {
+  constructor(protected readonly signal: CallSignal) {
     if (!signal.aborted) signal.addEventListener('abort', this);
   }
 

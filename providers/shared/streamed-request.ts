@@ -12,6 +12,7 @@
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { CallSignal } from '../../src/core/call-signal.js';
 import { SignalledHandler } from './signalled-handler.js';
 
 export interface SseEvent {
@@ -23,7 +24,7 @@ export interface StreamedRequest {
   path: string;
   headers: Record<string, string>;
   body: string;
-  signal: AbortSignal;
+  signal: CallSignal;
   /** The longest event (or unfinished line) kept, characters; longer fails the stream. */
   maxEventChars: number;
   /** The most of an error answer's body kept. */

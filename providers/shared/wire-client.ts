@@ -11,6 +11,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { Pool } from 'undici';
+import type { CallSignal } from '../../src/core/call-signal.js';
 import { GatewayError } from '../../src/core/errors.js';
 import { UpstreamError, protocolError } from '../../src/core/upstream-error.js';
 import { withUpstreamHeaders } from '../../src/core/upstream-headers.js';
@@ -51,7 +52,7 @@ export interface WireRequest {
   headers: Record<string, string>;
   /** Serialized once by the caller's mapping. */
   body: string;
-  signal: AbortSignal;
+  signal: CallSignal;
 }
 
 export type { SseEvent };

@@ -1,3 +1,4 @@
+import type { CallSignal } from './call-signal.js';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ProviderKind } from './types.js';
 
 /**
@@ -16,13 +17,13 @@ export interface ProviderAdapter {
   readonly kind: ProviderKind;
   /** The configured provider name (the key under `providers:`). */
   readonly name: string;
-  chat(req: ChatRequest, signal: AbortSignal): Promise<ChatResponse>;
+  chat(req: ChatRequest, signal: CallSignal): Promise<ChatResponse>;
   /**
    * The answer's chunks in order, in batches: what one read from the provider produced (never
    * an empty batch). A batch per read, not an item per chunk: each step of an async iteration
    * costs promises and ticks, which a stream would otherwise pay per token.
    */
-  stream(req: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk[]>;
+  stream(req: ChatRequest, signal: CallSignal): AsyncIterable<ChatChunk[]>;
   /**
    * Request fields this provider cannot honour and leaves out, one short sentence each
    * (`temperature is not supported by anthropic and was dropped`). Pure and cheap: the call
@@ -30,7 +31,7 @@ export interface ProviderAdapter {
    */
   warnings?(req: ChatRequest): string[];
   /** Absent where the provider has no embeddings. */
-  embed?(req: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResponse>;
+  embed?(req: EmbeddingRequest, signal: CallSignal): Promise<EmbeddingResponse>;
   /** Releases connection pools; called when the gateway stops. */
   close?(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { CallAbort, type CallSignal } from '../core/call-signal.js';
 import { UpstreamError } from '../core/upstream-error.js';
 import type { ClientLink } from './client-link.js';
 
@@ -10,7 +11,7 @@ export class ClientClosedError extends Error {
 }
 
 /**
- * The abort signal of one upstream attempt: aborts when the client leaves (the call's link),
+ * The abort signal of one upstream attempt (a CallSignal, not an AbortSignal: call-signal.ts): aborts when the client leaves (the call's link),
  * when the attempt has been silent for `timeoutMs` (no answer yet, or no stream chunk since
  * the last), or when the overall deadline passes. `touch()` marks activity.
  *
@@ -19,7 +20,8 @@ export class ClientClosedError extends Error {
  * after activity, it waits out the rest of the silence window from the last touch instead.
  */
 export class AttemptSignal {
-  private readonly controller = new AbortController();
+  // Not an AbortController: see call-signal.ts for what a Node AbortSignal per attempt costs.
+  private readonly controller = new CallAbort();
   private timer: NodeJS.Timeout | undefined;
   private lastActivity: number;
   private readonly unsubscribe: () => void;
@@ -36,8 +38,8 @@ export class AttemptSignal {
     this.arm(this.limitFrom(this.lastActivity));
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  get signal(): CallSignal {
+    return this.controller;
   }
 
   touch(): void {
@@ -58,7 +60,7 @@ export class AttemptSignal {
   }
 
   private arm(wait: number): void {
-    if (this.controller.signal.aborted) return;
+    if (this.controller.aborted) return;
     this.timer = setTimeout(this.onTimer, wait);
     // A pending timer must not keep a draining process alive.
     this.timer.unref();
