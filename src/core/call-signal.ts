@@ -3,12 +3,13 @@
  * the adapters and the wire client use. A real `AbortSignal` is one (tests and off-path code
  * pass those); the hot path passes a `CallAbort`.
  *
- * Why not an AbortController per attempt: Node 20 keeps every `AbortSignal` it creates
- * reachable through a weak reference that V8's scavenger treats as strong, so a signal and
- * everything it reaches (its listeners: the wire client's handler, and through it the call)
- * survive young-generation GCs and are promoted to the old generation. Measured: creating a
- * signal per unit of work promoted 15% of all allocation (1% without); through the gateway,
- * every streamed call's objects were promoted and collected only by full GCs.
+ * Why not an AbortController per attempt: on Node 20 an `AbortSignal` and everything it
+ * reaches (its listeners: the wire client's handler, and through it the call) survive
+ * young-generation GCs and are promoted to the old generation, to be collected only by a full
+ * GC; most likely a weak reference Node keeps to each signal, which V8's scavenger treats as
+ * strong. Measured with `--trace-gc-nvp`: a signal per unit of work promoted 15% of all
+ * allocation (1% without, and 1% for an AbortController whose signal is never read); through
+ * the gateway, plain calls promoted 6.4% of their allocation with one, 0.9% with a CallAbort.
  */
 export type AbortListener = { handleEvent(event: Event): void } | ((event: Event) => void);
 
