@@ -23,6 +23,15 @@ export async function sidewaysOverflow(page: Page): Promise<number> {
   return page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as Promise<number>;
 }
 
+/** Runs in the page: whether every chart canvas ends within the window (typed here without the DOM lib). */
+function canvasesFitWindow(): boolean {
+  const page = globalThis as unknown as {
+    innerWidth: number;
+    document: { querySelectorAll(selector: string): ArrayLike<{ getBoundingClientRect(): { right: number } }> };
+  };
+  return Array.from(page.document.querySelectorAll('canvas')).every((canvas) => canvas.getBoundingClientRect().right <= page.innerWidth);
+}
+
 /**
  * Screenshots `name` at 1366 px and at 375 px (`<name>-phone.png`), waiting after each resize for
  * `ready` (a selector that shows the page has drawn), and answers the phone's sideways overflow.
@@ -36,8 +45,10 @@ export async function shootBoth(page: Page, name: string, ready: string): Promis
   await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
   await page.setViewportSize(PHONE);
   await page.waitForSelector(ready);
-  // Charts resize on a ResizeObserver callback: wait until the canvas fits the phone.
-  await page.waitForFunction('[...document.querySelectorAll("canvas")].every((c) => c.getBoundingClientRect().right <= innerWidth)');
+  // Charts resize on a ResizeObserver callback: wait until the canvas fits the phone. A
+  // function, not a string: Playwright polls a string predicate with eval, which the console's
+  // CSP (no 'unsafe-eval') refuses whenever the first check does not already pass.
+  await page.waitForFunction(canvasesFitWindow);
   const overflow = await sidewaysOverflow(page);
   await page.screenshot({ path: `${SHOTS}${name}-phone.png`, fullPage: true });
   await page.setViewportSize(LAPTOP);
