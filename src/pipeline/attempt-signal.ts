@@ -11,9 +11,10 @@ export class ClientClosedError extends Error {
 }
 
 /**
- * The abort signal of one upstream attempt (a CallSignal, not an AbortSignal: call-signal.ts): aborts when the client leaves (the call's link),
- * when the attempt has been silent for `timeoutMs` (no answer yet, or no stream chunk since
- * the last), or when the overall deadline passes. `touch()` marks activity.
+ * The abort signal of one upstream attempt, a CallSignal (call-signal.ts): aborts when the
+ * client leaves (the call's link), when the attempt has been silent for `timeoutMs` (no answer
+ * yet, or no stream chunk since the last), or when the overall deadline passes. `touch()`
+ * marks activity.
  *
  * One timer per attempt, re-armed only when it fires: a stream calls `touch()` per chunk, and
  * resetting a timer per chunk costs more than the chunk's own mapping. When the timer fires
@@ -24,17 +25,18 @@ export class AttemptSignal {
   private readonly controller = new CallAbort();
   private timer: NodeJS.Timeout | undefined;
   private lastActivity: number;
-  private readonly unsubscribe: () => void;
   private readonly onTimer = () => this.check();
 
   constructor(
-    client: ClientLink,
+    private readonly client: ClientLink,
     private readonly timeoutMs: number,
     private readonly deadlineAt: number | undefined,
     private readonly provider: string,
   ) {
     this.lastActivity = Date.now();
-    this.unsubscribe = client.onLeave((reason) => this.controller.abort(reason));
+    // The attempt is the link's listener itself (handleEvent): no closure per attempt.
+    if (client.left) this.controller.abort(client.reason);
+    else client.addEventListener('abort', this);
     this.arm(this.limitFrom(this.lastActivity));
   }
 
@@ -49,7 +51,12 @@ export class AttemptSignal {
   dispose(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.unsubscribe();
+    this.client.removeEventListener('abort', this);
+  }
+
+  /** The client left. */
+  handleEvent(): void {
+    this.controller.abort(this.client.reason);
   }
 
   /** ms from `now` until silence or the deadline ends the attempt. */

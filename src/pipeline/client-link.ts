@@ -1,51 +1,32 @@
 /**
- * Whether the client of a call is still there. Most calls end with the client waiting, so the
+ * Whether the client of a call is still there: a CallSignal that aborts when it leaves, which
+ * the call's attempts listen to directly. Most calls end with the client waiting, so the Node
  * AbortSignal that code outside the pipeline may want (a balancer wait, a gate) is made only
- * when asked for: an AbortController and its listeners cost a plain call more than its routing.
- * The pipeline's own attempts subscribe here directly, with no EventTarget between.
+ * when asked for: see call-signal.ts for what one costs a call.
  */
-export class ClientLink {
+import { CallAbort } from '../core/call-signal.js';
+
+export class ClientLink extends CallAbort {
   private controller: AbortController | undefined;
-  private leftWith: Error | undefined;
-  private listeners: Set<(reason: Error) => void> | undefined;
 
   /** True once the client has gone. */
   get left(): boolean {
-    return this.leftWith !== undefined;
-  }
-
-  /** Why the client went (a ClientClosedError); undefined while it is there. */
-  get reason(): Error | undefined {
-    return this.leftWith;
+    return this.aborted;
   }
 
   /** Aborts when the client leaves; already aborted if it has. */
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
-      if (this.leftWith) this.controller.abort(this.leftWith);
+      if (this.aborted) this.controller.abort(this.reason);
     }
     return this.controller.signal;
   }
 
-  /** Calls `listener` once when the client leaves (at once if it has); the answer unsubscribes. */
-  onLeave(listener: (reason: Error) => void): () => void {
-    if (this.leftWith) {
-      listener(this.leftWith);
-      return noop;
-    }
-    (this.listeners ??= new Set()).add(listener);
-    return () => this.listeners?.delete(listener);
-  }
-
+  /** The client went; `reason` is a ClientClosedError. */
   leave(reason: Error): void {
-    if (this.leftWith) return;
-    this.leftWith = reason;
+    if (this.aborted) return;
+    this.abort(reason);
     this.controller?.abort(reason);
-    const listeners = this.listeners;
-    this.listeners = undefined;
-    if (listeners) for (const listener of listeners) listener(reason);
   }
 }
-
-function noop(): void {}
