@@ -33,6 +33,43 @@ export interface Result {
   addedMeanMs?: number;
 }
 
+/** One slice of a scenario: what autocannon and /proc said about `seconds` of it. */
+export interface Slice {
+  requests: number;
+  seconds: number;
+  /** CPU the measured process used in the slice; undefined for direct and nginx. */
+  cpuUs: number | undefined;
+  p50: number;
+  p99: number;
+  mean: number;
+  errors: number;
+  non2xx: number;
+}
+
+/**
+ * A scenario's result over its slices: CPU and requests summed (so the ratio is CPU over all
+ * of them, not a mean of ratios), the mean weighted by requests, p50 the slices' median p50 and
+ * p99 the worst slice's (autocannon reports percentiles per run; these bound the true ones).
+ */
+export function combineSlices(name: string, slices: readonly Slice[]): Result {
+  const requests = slices.reduce((sum, s) => sum + s.requests, 0);
+  const seconds = slices.reduce((sum, s) => sum + s.seconds, 0);
+  const p50s = slices.map((s) => s.p50).sort((a, b) => a - b);
+  const result: Result = {
+    name,
+    requests,
+    rps: seconds > 0 ? requests / seconds : 0,
+    p50: p50s[Math.floor((p50s.length - 1) / 2)] ?? 0,
+    p99: Math.max(0, ...slices.map((s) => s.p99)),
+    mean: requests > 0 ? slices.reduce((sum, s) => sum + s.mean * s.requests, 0) / requests : 0,
+    errors: slices.reduce((sum, s) => sum + s.errors, 0),
+    non2xx: slices.reduce((sum, s) => sum + s.non2xx, 0),
+  };
+  const cpu = slices.every((s) => s.cpuUs !== undefined) ? slices.reduce((sum, s) => sum + s.cpuUs!, 0) : undefined;
+  if (cpu !== undefined && requests > 0) result.cpuUsPerRequest = cpu / requests;
+  return result;
+}
+
 export const chatBody = { model: 'bench', messages: [{ role: 'user', content: 'Say something about foxes.' }] };
 export const directChat = { ...chatBody, model: 'bench-model' };
 /** `store: false`: a stored response per request would measure the response store's growth, not the route. */

@@ -10,7 +10,8 @@
  * its Redis and keys/limits/budget instances to its plain one) against their targets, and idle
  * and peak RSS of the gateway and the floor.
  *
- * Flags: --duration <s> per scenario (default 8), --connections <n> (default 10),
+ * Flags: --duration <s> per scenario (default 8), --rounds <n> (default 4: each scenario runs in
+ * n slices of duration/n, one slice of every scenario per round), --connections <n> (default 10),
  * --only <name,...>, --json <file>, --soak <s> (one long plain-chat run reporting RSS drift).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -22,12 +23,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { chatBody, directChat, ratios, rssRatios, scenarios, type GatewayName, type Ratio, type Result, type Scenario } from './bench-scenarios.js';
+import { chatBody, combineSlices, directChat, ratios, rssRatios, scenarios, type GatewayName, type Ratio, type Result, type Scenario, type Slice } from './bench-scenarios.js';
 import { findNginx, startNginx, type RunningNginx } from './nginx.js';
 
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '4' },
     connections: { type: 'string', default: '10' },
     only: { type: 'string' },
     json: { type: 'string' },
@@ -36,6 +38,7 @@ const { values: args } = parseArgs({
   },
 });
 const duration = Number(args.duration);
+const rounds = Math.max(1, Math.floor(Number(args.rounds)));
 const connections = Number(args.connections);
 const CLK_TCK = 100; // Linux USER_HZ: /proc times are in 1/100 s.
 const MASTER_KEY = 'bench-master-key';
@@ -233,7 +236,7 @@ function printTable(results: Result[], rss: RssReadings): void {
   const mb = (kb: number | undefined) => (kb === undefined ? '?' : (kb / 1024).toFixed(0));
   const names = Object.keys(rss.peak);
   console.log(`\nRSS, MB: right after start → idle (${IDLE_SETTLE_MS / 1000} s after the last start, before load) → peak: ${names.map((k) => `${k} ${mb(rss.start[k])} → ${mb(rss.idle[k])} → ${mb(rss.peak[k])}`).join(', ')}`);
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${connections} connections, ${duration} s per scenario; gateway Node flags: ${GATEWAY_NODE_FLAGS.join(' ') || 'none'}`);
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${connections} connections, ${duration} s per scenario in ${rounds} interleaved rounds; gateway Node flags: ${GATEWAY_NODE_FLAGS.join(' ') || 'none'}`);
 }
 
 async function main(): Promise<void> {
@@ -327,23 +330,33 @@ async function main(): Promise<void> {
       await run(proc.url, { name: 'warm-up', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: { ...body, stream: true }, headers }, 3);
     }
 
+    const list = scenarios(key, nginx !== undefined, floor !== undefined, args.only?.split(',').map((name) => name.trim()));
+    const slices = new Map<string, Slice[]>(list.map((scenario) => [scenario.name, []]));
+    const sliceSeconds = duration / rounds;
+    // Round after round over every scenario: this box's speed drifts by tens of percent within
+    // minutes, and a scenario measured in one block would carry whatever minute it ran in.
+    for (let round = 1; round <= rounds; round++) {
+      for (const scenario of list) {
+        const gw = scenario.target === 'direct' || scenario.target === 'nginx' ? undefined : measured[scenario.target];
+        const before = gw ? cpuTicks(gw.child.pid!) : 0;
+        const result = await run(urls[scenario.target]!, scenario, sliceSeconds);
+        const after = gw ? cpuTicks(gw.child.pid!) : 0;
+        slices.get(scenario.name)!.push({
+          requests: result.requests.total,
+          seconds: sliceSeconds,
+          cpuUs: gw ? ((after - before) / CLK_TCK) * 1e6 : undefined,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          mean: result.latency.average,
+          errors: result.errors + result.timeouts,
+          non2xx: result.non2xx,
+        });
+      }
+      console.error(`  round ${round} of ${rounds} done`);
+    }
     const results: Result[] = [];
-    for (const scenario of scenarios(key, nginx !== undefined, floor !== undefined, args.only?.split(',').map((name) => name.trim()))) {
-      const gw = scenario.target === 'direct' || scenario.target === 'nginx' ? undefined : measured[scenario.target];
-      const before = gw ? cpuTicks(gw.child.pid!) : 0;
-      const result = await run(urls[scenario.target]!, scenario, duration);
-      const after = gw ? cpuTicks(gw.child.pid!) : 0;
-      const r: Result = {
-        name: scenario.name,
-        requests: result.requests.total,
-        rps: result.requests.average,
-        p50: result.latency.p50,
-        p99: result.latency.p99,
-        mean: result.latency.average,
-        errors: result.errors + result.timeouts,
-        non2xx: result.non2xx,
-      };
-      if (gw && result.requests.total > 0) r.cpuUsPerRequest = (((after - before) / CLK_TCK) * 1e6) / result.requests.total;
+    for (const scenario of list) {
+      const r = combineSlices(scenario.name, slices.get(scenario.name)!);
       const base = results.find((x) => x.name === scenario.baseline);
       if (base) {
         r.overheadRatio = r.rps / base.rps;
@@ -358,7 +371,7 @@ async function main(): Promise<void> {
     printTable(results, { start: startRss, idle: idleRss, peak: peakRss });
     if (args.json) {
       const ratioValues = ratios(results).map(({ name, target, value }) => ({ name, target: target ?? null, value: value ?? null }));
-      writeFileSync(args.json, JSON.stringify({ connections, duration, results, ratios: ratioValues, startRssKb: startRss, idleRssKb: idleRss, peakRssKb: peakRss }, null, 2));
+      writeFileSync(args.json, JSON.stringify({ connections, duration, rounds, results, ratios: ratioValues, startRssKb: startRss, idleRssKb: idleRss, peakRssKb: peakRss }, null, 2));
     }
   } finally {
     for (const child of children) child.kill('SIGKILL');
