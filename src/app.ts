@@ -25,6 +25,7 @@ import { registerCompletions } from './routes/completions.js';
 import { registerHealth } from './routes/health.js';
 import { registerModels } from './routes/models.js';
 import { registerServices } from './routes/services.js';
+import { ServicePools } from './services/service-pools.js';
 import { registerPrompts } from './routes/prompts.js';
 import { registerAdminLogs } from './routes/admin-logs.js';
 import { registerAdminUsage } from './routes/admin-usage.js';
@@ -127,8 +128,10 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
       }),
     ledger: deps.ledger ?? createGatewayLedger(config, redis, app.log),
   };
+  const servicePools = new ServicePools();
   const control = new ControlPlane({
     ...services,
+    servicePools,
     seed: config,
     redis,
     log: app.log.child({ module: 'control' }),
@@ -177,6 +180,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   });
   app.addHook('onClose', async () => {
     await control.close();
+    await servicePools.close();
     await services.ledger.close();
     // After the ledger: its last records settle through the access outbox, which spools what it cannot write.
     await access.close();

@@ -16,6 +16,7 @@ import { configKeys, createMemoryConfigStore, createRedisConfigStore } from '../
 import { maskConfig, maskSecret, maskUrl, maskWebhook } from '../src/control/mask-secrets.js';
 import { applyOverlay, EMPTY_OVERLAY, faultsByName, type OverlayEntry } from '../src/control/overlay.js';
 import { createBalancer } from '../src/routing/balancer.js';
+import { ServicePools } from '../src/services/service-pools.js';
 import { redisTopology } from '../src/store/redis.js';
 import { createMemoryLedger } from '../src/usage/memory-ledger.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from './helpers/redis.js';
@@ -200,7 +201,7 @@ describe('deployment files', () => {
 });
 
 describe('snapshot swaps', () => {
-  const parts = { balancer: createBalancer(), ledger: createMemoryLedger(), log };
+  const parts = { servicePools: new ServicePools(), balancer: createBalancer(), ledger: createMemoryLedger(), log };
   const configOf = (slowLatency: number, model = 'm-slow') =>
     parseConfig({
       providers: { fast: { type: 'mock' }, slow: { type: 'mock', latency_ms: slowLatency } },

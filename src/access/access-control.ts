@@ -92,6 +92,11 @@ export class AccessControl {
    * No key and keys not required: returns at once, anonymous. The master key passes as an
    * unlimited operator.
    */
+  /** False when `identify` would return at once: no key presented, and none required. */
+  needsIdentify(request: FastifyRequest): boolean {
+    return this.options.requireKeys || presentedKey(request) !== undefined;
+  }
+
   identify = async (request: FastifyRequest): Promise<void> => {
     const secret = presentedKey(request);
     if (secret === undefined) {

@@ -16,6 +16,7 @@ import { withTimeout } from '../core/with-timeout.js';
 import { serialized } from '../core/serialized.js';
 import type { Balancer } from '../routing/balancer.js';
 import type { Ledger } from '../usage/ledger.js';
+import type { ServicePools } from '../services/service-pools.js';
 import { buildSnapshot, type ConfigSnapshot, type ConfigSource, type SnapshotParts } from './config-snapshot.js';
 import { ConfigState } from './config-state.js';
 import { allowedEnv, createEnvAllowList, describeRefused, refusedReferences, type EnvAllowList } from './config-env.js';
@@ -34,6 +35,7 @@ export interface ControlPlaneOptions {
   redis?: Redis;
   balancer: Balancer;
   ledger: Ledger;
+  servicePools: ServicePools;
   log: FastifyBaseLogger;
   /** Resolves `${VAR}` in stored entries, only the names `auth.config_env` allows; process.env by default. */
   env?: NodeJS.ProcessEnv;
@@ -128,7 +130,7 @@ export class ControlPlane {
     // Only what changes may read (the seed's own references were resolved at load); PORT was
     // applied to the seed already, and the seed's server settings stand.
     this.env = { ...allowedEnv(env, this.allowsEnv), PORT: undefined };
-    this.parts = { balancer: options.balancer, ledger: options.ledger, log };
+    this.parts = { balancer: options.balancer, ledger: options.ledger, servicePools: options.servicePools, log };
     this.cachePath =
       options.cachePath !== undefined
         ? options.cachePath

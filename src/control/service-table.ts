@@ -9,6 +9,7 @@ import type { GatewayConfig } from '../config/types.js';
 import { startHealthChecks, type HealthChecker } from '../services/active-health.js';
 import { compileService, type CompiledService } from '../services/compile-service.js';
 import { createServiceHandler } from '../services/forward-call.js';
+import type { ServicePools } from '../services/service-pools.js';
 import type { Ledger } from '../usage/ledger.js';
 
 export interface ServiceEntry {
@@ -23,6 +24,8 @@ export interface ServiceEntry {
 export interface ServiceTableOptions {
   ledger: Ledger;
   log: FastifyBaseLogger;
+  /** The app's connections to service targets. */
+  servicePools: ServicePools;
 }
 
 function signatureOf(config: GatewayConfig, index: number): string {
@@ -67,7 +70,7 @@ export class ServiceTable {
       entries[index] = {
         name: compiled.name,
         compiled,
-        handle: createServiceHandler(compiled, options.ledger),
+        handle: createServiceHandler(compiled, options.ledger, options.servicePools),
         checker: check ? startHealthChecks(compiled.name, compiled.pool, check, options.log) : undefined,
         signature: signatureOf(config, index),
       };

@@ -2,15 +2,13 @@
  * `<service prefix>` and `<service prefix>/*`: REST routing to the services in config.
  *
  * Everything lives in one encapsulated plugin so its choices stay here: request bodies of any
- * type pass through as the raw stream (no JSON parsing, no buffering), and reply-from's pool
- * is only used by these routes.
+ * type pass through as the raw stream (no JSON parsing, no buffering).
  *
  * Services change at run time (the control plane), so there is one catch-all route that finds
  * the service by prefix in the current config snapshot, read once per request; the gateway's
  * own routes are more specific and always win. A path no service claims gets the usual 404.
  */
-import replyFrom from '@fastify/reply-from';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
 import type { ServiceEntry, ServiceTable } from '../control/service-table.js';
 
 declare module 'fastify' {
@@ -24,17 +22,6 @@ export async function registerServices(app: FastifyInstance, currentServices: ()
   const { access } = app.gateway;
 
   await app.register(async (scope) => {
-    await scope.register(replyFrom, {
-      disableRequestLogging: true,
-      // Close the pools with the app, or keep-alive sockets outlive it.
-      destroyAgent: true,
-      undici: {
-        connections: 128,
-        pipelining: 1,
-        // reply-from turns TLS verification off unless told otherwise.
-        connect: { rejectUnauthorized: true },
-      },
-    });
     scope.removeAllContentTypeParsers();
     // The body stays the client's stream; forward-call pulls from it as the upstream takes it.
     scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
@@ -44,17 +31,24 @@ export async function registerServices(app: FastifyInstance, currentServices: ()
     // The access stage as src/access/register-access.ts applies it to routes carrying `access`,
     // with the service known only once the path is matched: identify the caller, check the key
     // may use this service, apply rate limits and budgets before anything is sent upstream.
-    const route = async (request: FastifyRequest) => {
+    // Callback hooks with a synchronous way through: an anonymous call (keys optional) to a
+    // service without approval pays no promise and no tick for the access stage.
+    const route: onRequestHookHandler = (request, _reply, done) => {
       // The router's wildcard is the decoded path, as the per-prefix routes used to match it.
       const service = currentServices().find(`/${(request.params as { '*': string })['*']}`) ?? null;
       request.routedService = service;
-      if (service) await access.identify(request);
+      if (!service || !access.needsIdentify(request)) return done();
+      access.identify(request).then(() => done(), done);
     };
-    const admit = async (request: FastifyRequest, reply: FastifyReply) => {
+    const admit: preHandlerHookHandler = (request, reply, done) => {
       const service = request.routedService;
-      if (!service) return;
-      await access.admit(request, reply, { resource: { kind: 'services', name: service.name } });
-      if (service.compiled.config.approval === 'required') await access.checkSubscription(request.caller, 'service', service.name);
+      const approval = service?.compiled.config.approval === 'required';
+      if (!service || (!request.accessIdentity && !approval)) return done();
+      const admitted = async () => {
+        await access.admit(request, reply, { resource: { kind: 'services', name: service.name } });
+        if (approval) await access.checkSubscription(request.caller, 'service', service.name);
+      };
+      admitted().then(() => done(), done);
     };
     scope.all('/*', { onRequest: route, preHandler: admit }, (request, reply) => {
       const service = request.routedService;

@@ -1,17 +1,16 @@
 /**
- * The service route's handler: checks the method and path, then forwards with reply-from over
- * undici's keep-alive pools, streaming both bodies. Target choice, retries and health are
- * ours, not reply-from's: a retry goes to another target, and only for an idempotent request
- * whose body was not sent yet, after a connection error or a 503. So are the pool's bounds:
- * each attempt holds a slot of its target's gate until it ends (a bounded wait for one, else
- * 503 `gateway_busy`), and a client that stops reading the answer is cut after `timeout_ms`,
- * which frees its upstream connection.
+ * The service route's handler: checks the method and path, then forwards over undici's
+ * keep-alive pools (service-attempt.ts), streaming both bodies. Target choice, retries and
+ * health are ours: a retry goes to another target, and only for an idempotent request whose
+ * body was not sent yet, after a connection error or a 503. So are the pool's bounds: each
+ * attempt holds a slot of its target's gate until it ends (a bounded wait for one, else 503
+ * `gateway_busy`), and a client that stops reading the answer is cut after `timeout_ms`, which
+ * frees its upstream connection.
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { FastifyReplyFromHooks } from '@fastify/reply-from';
+import type { Dispatcher } from 'undici';
 import { GatewayError } from '../core/errors.js';
 import { watchWriteProgress } from '../http/write-watchdog.js';
 import type { Ledger } from '../usage/ledger.js';
@@ -19,7 +18,9 @@ import type { CompiledService } from './compile-service.js';
 import type { Release } from './connection-gate.js';
 import { toClientHeaders, toUpstreamHeaders } from './forward-headers.js';
 import { RequestBody } from './request-body.js';
+import { ServiceAttempt, type AttemptEvents } from './service-attempt.js';
 import { recordServiceCall, startServiceCall, type ServiceCall } from './service-call.js';
+import type { ServicePools } from './service-pools.js';
 import type { ServiceTarget } from './target-pool.js';
 import { classifyUpstreamError } from './upstream-failure.js';
 import { toUpstreamPath } from './upstream-path.js';
@@ -33,45 +34,25 @@ declare module 'fastify' {
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => FastifyReply;
 
-/** What reply-from hands `onResponse` (its type declarations describe a different object). */
-interface UpstreamResponse {
-  statusCode: number;
-  headers: IncomingHttpHeaders;
-  stream: Readable;
-}
-
-/** reply-from's hooks as it calls them, with the app's request and reply types. */
-interface ForwardHooks {
-  timeout: number;
-  retryDelay: () => null;
-  rewriteRequestHeaders(request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders;
-  rewriteHeaders(headers: IncomingHttpHeaders, request: FastifyRequest): IncomingHttpHeaders;
-  onError(reply: FastifyReply, failure: { error: Error }): void;
-  onResponse(request: FastifyRequest, reply: FastifyReply, res: UpstreamResponse): void;
-}
-
-const noRetry = () => null;
-
-function callOf(request: FastifyRequest): ServiceCall {
-  // Set by the handler before reply.from runs, which is the only caller of the hooks below.
-  return request.serviceCall!;
-}
-
 /** The client's connection is gone: nothing can be answered, and the target is not to blame. */
 function clientGone(request: FastifyRequest): boolean {
   const socket = request.raw.socket as Socket | null;
   return !socket || socket.destroyed;
 }
 
-export function createServiceHandler(service: CompiledService, ledger: Ledger): Handler {
-  const { pool } = service;
-  /** The gate slot each call's current attempt holds. */
-  const slots = new WeakMap<ServiceCall, Release>();
-  const releaseSlot = (call: ServiceCall) => {
-    slots.get(call)?.();
-    slots.delete(call);
-  };
+function releaseSlot(call: ServiceCall): void {
+  const release = call.release;
+  call.release = undefined;
+  release?.();
+}
 
+/** undici refuses what it cannot send (a header value it rejects): the request's fault, not the target's. */
+function isInvalidArgument(err: Error): boolean {
+  return (err as { code?: unknown }).code === 'UND_ERR_INVALID_ARG';
+}
+
+export function createServiceHandler(service: CompiledService, ledger: Ledger, pools: ServicePools): Handler {
+  const { pool } = service;
   /** A target in service, preferring one with a free connection over waiting for a full one. */
   const pickTarget = (tried: readonly ServiceTarget[]): ServiceTarget | undefined => {
     const first = pool.pick(tried);
@@ -102,69 +83,72 @@ export function createServiceHandler(service: CompiledService, ledger: Ledger): 
   };
 
   const fail = (request: FastifyRequest, reply: FastifyReply, error: GatewayError) => {
-    callOf(request).errorCode = error.code;
+    request.serviceCall!.errorCode = error.code;
     // The client may still be sending a body nobody will read: do not keep the connection.
     if (!request.raw.complete) reply.header('connection', 'close');
     reply.send(error);
   };
 
-  const hooks: ForwardHooks = {
-    timeout: service.timeoutMs,
-    // reply-from's own retries would hit the same target (and by default retry GET 503s ten times).
-    retryDelay: noRetry,
-    rewriteRequestHeaders: (request, headers) => toUpstreamHeaders(service.headers, request, headers, callOf(request).body !== undefined),
-    rewriteHeaders: (headers, request) => toClientHeaders(service.headers, request, headers),
-    onError: (reply, { error }) => {
-      const request = reply.request;
-      const call = callOf(request);
-      const target = call.tried[call.tried.length - 1]!;
-      const failure = classifyUpstreamError(error, service.name);
+  const events: AttemptEvents = {
+    answer: (attempt, status, headers) => {
+      const { call, target, request, reply } = attempt;
+      pool.report(target, status >= 500 ? 'failed' : 'ok');
+      if (status === 503) {
+        const next = nextTarget(request, call);
+        if (next) {
+          releaseSlot(call);
+          begin(request, reply, call, next);
+          return false;
+        }
+      }
+      const length = headers['content-length'];
+      if (request.method === 'HEAD') call.declaredResponseBytes = 0;
+      else if (typeof length === 'string') call.declaredResponseBytes = Number(length);
+      try {
+        // Merged with what the gateway set on the raw response (x-request-id, the access stage's
+        // x-ratelimit-*); the upstream's win where both name one.
+        reply.raw.writeHead(status, toClientHeaders(service.headers, headers));
+      } catch (err) {
+        // Node refuses a header it cannot send (a control character in a value): the upstream's answer is bad.
+        fail(request, reply, new GatewayError('upstream_error', `service ${service.name}: the upstream answered with headers that cannot be sent`, { cause: err }));
+        return false;
+      }
+      reply.hijack();
+      // Cutting a client that stopped reading closes the response, which aborts the attempt and frees the connection.
+      watchWriteProgress(reply.raw, service.writeIdleMs);
+      return true;
+    },
+    failed: (attempt, err) => {
+      const { call, target, request, reply } = attempt;
+      if (attempt.streaming) {
+        // The head went out: all the client can be told is that the body stopped.
+        if (!clientGone(request)) call.upstreamCut = true;
+        reply.raw.destroy();
+        return;
+      }
       releaseSlot(call);
       if (clientGone(request)) {
         abandon(request, reply, call);
         return;
       }
+      if (isInvalidArgument(err)) {
+        fail(request, reply, new GatewayError('invalid_request', 'the request cannot be forwarded as sent', { cause: err }));
+        return;
+      }
+      const failure = classifyUpstreamError(err, service.name);
       if (failure.outcome) pool.report(target, failure.outcome);
       const next = failure.isConnectionError ? nextTarget(request, call) : undefined;
       if (next) {
         request.log.warn({ service: service.name, target: target.origin, code: failure.error.code }, 'service attempt failed, trying another target');
-        attempt(request, reply, call, next);
+        begin(request, reply, call, next);
         return;
       }
       fail(request, reply, failure.error);
     },
-    onResponse: (request, reply, res) => {
-      const call = callOf(request);
-      const target = call.tried[call.tried.length - 1]!;
-      const status = res.statusCode;
-      pool.report(target, status >= 500 ? 'failed' : 'ok');
-      const { stream } = res;
-      if (status === 503) {
-        const next = nextTarget(request, call);
-        if (next) {
-          // Drop this answer; its headers were already copied onto the reply.
-          stream.resume();
-          releaseSlot(call);
-          for (const name of Object.keys(res.headers)) reply.removeHeader(name);
-          attempt(request, reply, call, next);
-          return;
-        }
-      }
-      const length = res.headers['content-length'];
-      if (request.method === 'HEAD') call.declaredResponseBytes = 0;
-      else if (typeof length === 'string') call.declaredResponseBytes = Number(length);
-      else stream.on('data', (chunk: Buffer) => (call.countedResponseBytes += chunk.length));
-      stream.once('error', () => (call.upstreamCut = true));
-      // Cutting a client that stopped reading ends the piped body too, which frees the connection.
-      watchWriteProgress(reply.raw, service.writeIdleMs);
-      reply.send(stream);
-    },
   };
 
-  const options = hooks as unknown as FastifyReplyFromHooks;
-
   /** Takes a slot of the target's gate, waiting for one if need be, then sends. */
-  const attempt = (request: FastifyRequest, reply: FastifyReply, call: ServiceCall, target: ServiceTarget) => {
+  const begin = (request: FastifyRequest, reply: FastifyReply, call: ServiceCall, target: ServiceTarget) => {
     const gate = service.gateOf(target);
     const release = gate.tryAcquire();
     if (release) {
@@ -189,19 +173,23 @@ export function createServiceHandler(service: CompiledService, ledger: Ledger): 
   };
 
   const send = (request: FastifyRequest, reply: FastifyReply, call: ServiceCall, target: ServiceTarget, release: Release) => {
-    slots.set(call, release);
+    call.release = release;
     call.tried.push(target);
-    if (call.source) {
-      call.body = new RequestBody(call.source, service.bodyLimit);
-      request.body = call.body;
-    }
-    try {
-      reply.from(target.base + call.upstreamPath, options);
-    } catch (err) {
-      releaseSlot(call);
-      // reply-from refuses some URLs synchronously (its own traversal check).
-      fail(request, reply, new GatewayError('invalid_request', 'the request path is not allowed', { param: 'path', cause: err }));
-    }
+    if (call.source) call.body = new RequestBody(call.source, service.bodyLimit);
+    const query = request.url.indexOf('?');
+    const attempt = new ServiceAttempt(events, call, target, request, reply);
+    call.attempt = attempt;
+    pools.of(target.origin).dispatch(
+      {
+        path: target.basePath + call.upstreamPath + (query === -1 ? '' : request.url.slice(query)),
+        method: request.method as Dispatcher.HttpMethod,
+        headers: toUpstreamHeaders(service.headers, request, target.host, call.body !== undefined),
+        body: call.body ?? null,
+        headersTimeout: service.timeoutMs,
+        bodyTimeout: service.timeoutMs,
+      },
+      attempt,
+    );
   };
 
   return function handleServiceCall(request, reply) {
@@ -211,6 +199,8 @@ export function createServiceHandler(service: CompiledService, ledger: Ledger): 
     request.serviceCall = call;
     reply.raw.once('close', () => {
       releaseSlot(call);
+      // A client that left (or was cut for not reading) must not keep the upstream busy.
+      call.attempt?.abort();
       recordServiceCall(ledger, call, request, reply);
     });
     try {
@@ -242,7 +232,7 @@ export function createServiceHandler(service: CompiledService, ledger: Ledger): 
       );
       return reply;
     }
-    attempt(request, reply, call, target);
+    begin(request, reply, call, target);
     return reply;
   };
 }

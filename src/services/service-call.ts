@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseTags } from '../http/gateway-tags.js';
 import { blankRecord, type Ledger } from '../usage/ledger.js';
 import type { CompiledService } from './compile-service.js';
+import type { Release } from './connection-gate.js';
 import type { RequestBody } from './request-body.js';
 import type { ServiceTarget } from './target-pool.js';
 
@@ -22,6 +23,10 @@ export interface ServiceCall {
   body: RequestBody | undefined;
   /** Targets tried so far, in order; the last is the current one. */
   tried: ServiceTarget[];
+  /** The gate slot the current attempt holds; undefined between attempts and after the end. */
+  release: Release | undefined;
+  /** The current attempt, to stop when the client's connection closes first. */
+  attempt: { abort(): void } | undefined;
   errorCode: string | undefined;
   /** The upstream's content-length, when it sent one. */
   declaredResponseBytes: number | undefined;
@@ -39,6 +44,8 @@ export function startServiceCall(service: CompiledService, source: Readable | un
     source,
     body: undefined,
     tried: [],
+    release: undefined,
+    attempt: undefined,
     errorCode: undefined,
     declaredResponseBytes: undefined,
     countedResponseBytes: 0,

@@ -9,6 +9,10 @@ export interface ServiceTarget {
   /** Origin and base path, no trailing slash: `http://10.0.0.5:3001/v2`. */
   readonly base: string;
   readonly origin: string;
+  /** What the upstream's `host` header says: `10.0.0.5:3001`. */
+  readonly host: string;
+  /** The base path alone, no trailing slash: `/v2`, or '' at the root. */
+  readonly basePath: string;
   /** Relative share of traffic. */
   readonly weight: number;
   /** Failures since the last success. */
@@ -43,9 +47,12 @@ export interface TargetPool {
 
 function toTarget(url: string, weight: number): ServiceTarget {
   const parsed = new URL(url);
+  const basePath = parsed.pathname.replace(/\/+$/, '');
   return {
-    base: parsed.origin + parsed.pathname.replace(/\/+$/, ''),
+    base: parsed.origin + basePath,
     origin: parsed.origin,
+    host: parsed.host,
+    basePath,
     weight,
     fails: 0,
     ejectedUntil: 0,

@@ -18,9 +18,9 @@ export interface UpstreamFailure {
 const REFUSED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 /** The connection broke: counts as one failure. */
 const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
-const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'FST_REPLY_FROM_TIMEOUT', 'FST_REPLY_FROM_GATEWAY_TIMEOUT', 'FST_REPLY_FROM_HTTP_REQUEST_TIMEOUT']);
+const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-/** reply-from wraps undici's error, which may wrap the socket's: look at every `code` down the chain. */
+/** undici's error may wrap the socket's: look at every `code` down the chain. */
 function codesOf(err: unknown): { codes: string[]; gatewayError?: GatewayError } {
   const codes: string[] = [];
   let current: unknown = err;
