@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { coalesceWrites } from '../store/coalesced-writes.js';
 import { BUCKET_TTL_S, bucketOf } from './budget-periods.js';
 import { accessKeys } from './redis-access-store.js';
 import { ADMIT, SETTLE } from './redis-counter-scripts.js';
@@ -56,6 +57,7 @@ export function createRedisCounters(redis: Redis, prefix: string, options: Redis
         keys.push(k.requests, k.tokens, k.generation, spendKey(scope.id, scope.period, now), k.held, k.expiries, k.heldSum);
         args.push(scope.id, scope.version, scope.rpm ?? 0, scope.tpm ?? 0, scope.budgetNano ?? -1);
       }
+      coalesceWrites(redis);
       const answer = (await commands.konnectAccessAdmit.call(redis, keys.length, ...keys, ...args)) as number[];
       const [outcome, which, spent] = answer as [number, number, number];
       if (outcome === 5) return { outcome: 'late' };
@@ -82,6 +84,7 @@ export function createRedisCounters(redis: Redis, prefix: string, options: Redis
           args.push(call.callId, call.tokens, call.costNano);
         }
       }
+      coalesceWrites(redis);
       const answer = (await commands.konnectAccessSettle.call(redis, keys.length, ...keys, ...args)) as number[];
       // A batch settled before (a replay after an outage): nothing was counted again.
       if (answer[0] === -1) return calls.map(() => []);

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { MAX_ENTRY_BYTES, type CacheStore, type EntryLimits } from './cache-store.js';
+import { coalesceWrites } from '../store/coalesced-writes.js';
 
 // KEYS: entry, index. ARGV: value, ttl ms, now ms, max entries, member (the key), entry key prefix.
 const STORE_ENTRY = `
@@ -51,7 +52,9 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async get(namespace: string, key: string): Promise<string | undefined> {
-    const value = await this.redis().get(`${this.base(namespace)}e:${key}`);
+    const redis = this.redis();
+    coalesceWrites(redis);
+    const value = await redis.get(`${this.base(namespace)}e:${key}`);
     return value ?? undefined;
   }
 
