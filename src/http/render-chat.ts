@@ -7,11 +7,11 @@ import type { ModelGroup } from '../core/deployment.js';
 import { GatewayError } from '../core/errors.js';
 import type { ChatChunk, ChatRequest } from '../core/types.js';
 import type { Call } from '../pipeline/call.js';
-import type { CallStream, StreamEnd } from '../pipeline/call-stream.js';
+import type { CallStream, StreamEnd, StreamSink } from '../pipeline/call-stream.js';
 import { completeChat, openChatStream } from '../pipeline/run-chat.js';
 import { nanoToUsd } from '../usage/pricing.js';
 import { gatewayHeaders, setFailureHeaders } from './gateway-headers.js';
-import type { ChatFormat } from './chat-format.js';
+import type { ChatFormat, ChatStreamEncoder } from './chat-format.js';
 import { SseWriter } from './sse-writer.js';
 
 /** Sees a live stream go by (the response cache); `onComplete` comes only for a stream that ended cleanly. */
@@ -48,21 +48,41 @@ export async function replyChatStream(call: Call, reply: FastifyReply, format: C
   await writeChatStream(call, reply, format, stream, group.timeoutMs, observer);
 }
 
+/**
+ * The route's side of a stream: chunks in, the format's frames out. A class, not an object
+ * literal made per call: a literal with a getter gets a map of its own each time, V8 links
+ * every one of them from the shared map it came from, and young GCs keep what those links
+ * reach alive. With a literal here, each stream's whole object graph (request, response, call,
+ * chunks) was promoted: ~6.4 KB per stream, 8-9% of what a stream allocates; with the class,
+ * ~0.2 KB (`--trace-gc-nvp`).
+ */
+class ChatStreamSink implements StreamSink {
+  constructor(
+    private readonly call: Call,
+    private readonly stream: CallStream,
+    private readonly writer: SseWriter,
+    private readonly encoder: ChatStreamEncoder,
+    private readonly observer: StreamObserver | undefined,
+  ) {}
+
+  write(chunk: ChatChunk): void | Promise<void> {
+    const { writer, encoder, call, stream } = this;
+    // The open leg joins the call's attempts when it settles; until then it counts here.
+    if (!writer.isOpen) writer.open(gatewayHeaders(call, stream.deployment.provider, encoder.upstreamModel, call.attempts + stream.attempts));
+    this.observer?.onChunk(chunk);
+    if (chunk.type === 'meta' && chunk.model) encoder.setModel(chunk.model);
+    return writer.write(encoder.encode(chunk));
+  }
+
+  get isClosed(): boolean {
+    return this.writer.isClosed;
+  }
+}
+
 async function writeChatStream(call: Call, reply: FastifyReply, format: ChatFormat, stream: CallStream, writeIdleMs: number, observer?: StreamObserver): Promise<void> {
   const writer = new SseWriter(reply.raw, writeIdleMs);
   const encoder = format.streamEncoder(call, stream.upstreamModel);
-  const end = await stream.drive({
-    write(chunk) {
-      // The open leg joins the call's attempts when it settles; until then it counts here.
-      if (!writer.isOpen) writer.open(gatewayHeaders(call, stream.deployment.provider, encoder.upstreamModel, call.attempts + stream.attempts));
-      observer?.onChunk(chunk);
-      if (chunk.type === 'meta' && chunk.model) encoder.setModel(chunk.model);
-      return writer.write(encoder.encode(chunk));
-    },
-    get isClosed() {
-      return writer.isClosed;
-    },
-  });
+  const end = await stream.drive(new ChatStreamSink(call, stream, writer, encoder, observer));
   if (end.ok) {
     observer?.onComplete(end, stream.deployment.provider);
     const closing = encoder.end(end.usage);
