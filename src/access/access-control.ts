@@ -86,17 +86,17 @@ export class AccessControl {
     });
   }
 
+  /** False when `identify` would return at once: no key presented, and none required. */
+  needsIdentify(request: FastifyRequest): boolean {
+    return this.options.requireKeys || presentedKey(request) !== undefined;
+  }
+
   /**
    * Identifies the caller (an onRequest hook): sets `request.caller` for a known key; 401 for
    * a missing or unknown key when keys are required, and for a revoked or expired key always.
    * No key and keys not required: returns at once, anonymous. The master key passes as an
    * unlimited operator.
    */
-  /** False when `identify` would return at once: no key presented, and none required. */
-  needsIdentify(request: FastifyRequest): boolean {
-    return this.options.requireKeys || presentedKey(request) !== undefined;
-  }
-
   identify = async (request: FastifyRequest): Promise<void> => {
     const secret = presentedKey(request);
     if (secret === undefined) {

@@ -1,8 +1,9 @@
 /**
  * One attempt of a service call on undici's dispatch API: the upstream's answer goes from the
  * socket to the client's response chunk by chunk, with no Readable, pipe or listeners between
- * them. Measured against a bare Fastify + reply-from pass-through, this path costs about 0.6×
- * its CPU per request, which leaves room for the gateway's own work (headers, health, ledger).
+ * them. A bare pass-through built this way cost 0.58× the CPU per request of a bare Fastify +
+ * reply-from one (interleaved A/B), which leaves room for the gateway's own work (headers,
+ * health, ledger) within the REST target.
  *
  * What to do with an answer or a failure is the caller's (forward-call.ts); this class only
  * moves bytes, honours the client's backpressure and reports how the attempt went.
@@ -75,6 +76,7 @@ export class ServiceAttempt implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.finished = true;
+    if (this.resumeOnDrain) this.res.off('drain', this.resumeOnDrain);
     if (this.streaming) this.res.end();
   }
 
