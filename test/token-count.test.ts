@@ -150,9 +150,11 @@ describe('countTextTokensAsync', () => {
     // The count takes seconds in the worker, so the ticker must have run all along.
     expect(ticks).toBeGreaterThan(elapsed / 50);
     // Counting inline would stall the loop for the whole count (~3 s); the worker costs one copy of the
-    // string (10-35 ms for 10 MB). The goal is 50 ms; 100 ms leaves room for a shared 2-core box's
-    // scheduling and GC, so this checks where the work runs, not how fast the machine is.
-    expect(maxGap).toBeLessThan(100);
+    // string (10-35 ms for 10 MB). The goal is 50 ms. The bound is relative to the count's own
+    // duration, so a loaded box that slows both (a CI run beside other work hit 111 ms against a
+    // fixed 100) does not fail it, while an inline count (a gap as long as the count) still does:
+    // this checks where the work runs, not how fast the machine is.
+    expect(maxGap).toBeLessThan(Math.max(100, elapsed / 10));
     console.info(`10 MB body: ${counted} tokens in ${elapsed.toFixed(0)} ms, longest event-loop gap ${maxGap.toFixed(1)} ms`);
   }, 60_000);
 
