@@ -98,3 +98,26 @@ describe('a service answer cut half way', () => {
     await eventually(() => expect(recordOf('client-left')).toMatchObject({ status: 499, error_code: 'client_closed' }));
   });
 });
+
+describe('a header undici might refuse', () => {
+  it('a header value with a byte outside ASCII reaches the service and the answer comes back, not a 502 or a hang', async () => {
+    handler = (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ seen: req.headers['x-odd'] ?? null }));
+    };
+    const url = new URL(gw.url);
+    const net = await import('node:net');
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(url.port), url.hostname, () => {
+        socket.write(Buffer.concat([Buffer.from('GET /files/odd HTTP/1.1\r\nhost: x\r\nx-request-id: odd-header\r\nconnection: close\r\nx-odd: caf'), Buffer.from([0xe9]), Buffer.from('\r\n\r\n')]));
+      });
+      let got = '';
+      socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      socket.once('end', () => resolve(got));
+      socket.once('error', reject);
+    });
+    expect(raw.startsWith('HTTP/1.1 200')).toBe(true);
+    expect(raw).toMatch(/"seen":"caf/);
+    await eventually(() => expect(recordOf('odd-header')?.status).toBe(200));
+  });
+});
