@@ -176,12 +176,11 @@ export function createServiceHandler(service: CompiledService, ledger: Ledger, p
     call.release = release;
     call.tried.push(target);
     if (call.source) call.body = new RequestBody(call.source, service.bodyLimit);
-    const query = request.url.indexOf('?');
     const attempt = new ServiceAttempt(events, call, target, request, reply);
     call.attempt = attempt;
     pools.of(target.origin).dispatch(
       {
-        path: target.basePath + call.upstreamPath + (query === -1 ? '' : request.url.slice(query)),
+        path: target.basePath + call.upstreamPath,
         method: request.method as Dispatcher.HttpMethod,
         headers: toUpstreamHeaders(service.headers, request, target.host, call.body !== undefined),
         body: call.body ?? null,
@@ -210,7 +209,8 @@ export function createServiceHandler(service: CompiledService, ledger: Ledger, p
         });
       }
       const query = request.url.indexOf('?');
-      call.upstreamPath = toUpstreamPath(query === -1 ? request.url : request.url.slice(0, query), service.path);
+      // The query goes as the client sent it.
+      call.upstreamPath = query === -1 ? toUpstreamPath(request.url, service.path) : toUpstreamPath(request.url.slice(0, query), service.path) + request.url.slice(query);
       const declared = request.headers['content-length'];
       if (declared !== undefined && Number(declared) > service.bodyLimit) {
         throw new GatewayError('body_too_large', 'the request body is larger than the service accepts');

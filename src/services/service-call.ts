@@ -15,7 +15,7 @@ export interface ServiceCall {
   service: CompiledService;
   /** Epoch ms. */
   startedAt: number;
-  /** The path after the target's base: `/users/7`. */
+  /** The path after the target's base, with the client's query: `/users/7?full=1`. */
   upstreamPath: string;
   /** The client's body stream as Fastify handed it over; undefined without a body. */
   source: Readable | undefined;
