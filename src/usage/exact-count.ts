@@ -1,24 +1,22 @@
-import { createRequire } from 'node:module';
-import type { Tiktoken } from 'tiktoken';
+import { O200kTokenizer } from './o200k-tokenizer.js';
 
 /**
  * The exact o200k_base count, shared by the main thread (short texts) and the counting worker
  * (long ones) so both give the same number for the same text. It blocks for as long as the text
  * is long: only callers that bound the length (or run off the main thread) should use it.
  *
- * One encoder per thread is made on first use and kept: creating one costs milliseconds and WASM
- * memory, and a thread that never counts never pays for it.
+ * One tokenizer per thread is made on first use and kept: loading the vocabulary takes ~50 ms
+ * and ~5 MB, and a thread that never counts never pays for it.
  */
-let encoder: Tiktoken | undefined;
+let tokenizer: O200kTokenizer | undefined;
 
-function getEncoder(): Tiktoken {
-  // The package itself (its WASM, ~11 MB resident) loads here too, not at start-up.
-  encoder ??= (createRequire(import.meta.url)('tiktoken') as typeof import('tiktoken')).get_encoding('o200k_base');
-  return encoder;
+function getTokenizer(): O200kTokenizer {
+  tokenizer ??= new O200kTokenizer();
+  return tokenizer;
 }
 
 /**
- * Longest slice of text handed to the encoder at once, UTF-16 units. BPE work grows with the
+ * Longest slice of text handed to the tokenizer at once, UTF-16 units. BPE work grows with the
  * square of a pre-token's length, and a run without spaces is one pre-token: 100 KB of one
  * letter took 13 s of a blocked event loop, 400 KB over two minutes, and about 1 MB made
  * tiktoken abort. Slices keep that linear; they end before whitespace where they can, so
@@ -33,7 +31,7 @@ function isSpace(code: number): boolean {
 /**
  * Where the slice starting at `start` ends: before the last whitespace in its second half, else
  * at the limit. Never between the two halves of a surrogate pair: a split pair would reach the
- * encoder as two U+FFFD (6 bytes, not 4), which would change the count and break the byte bound
+ * tokenizer as two U+FFFD (6 bytes, not 4), which would change the count and break the byte bound
  * in count-tokens.ts (tokens ≤ UTF-8 bytes of the whole text).
  */
 function sliceEnd(text: string, start: number): number {
@@ -47,12 +45,12 @@ function sliceEnd(text: string, start: number): number {
 /** Exact token count of `text` (o200k_base, counted slice by slice; see MAX_SLICE_CHARS). Linear in the length. */
 export function countTextTokensExact(text: string): number {
   if (text.length === 0) return 0;
-  const encoder = getEncoder();
-  if (text.length <= MAX_SLICE_CHARS) return encoder.encode_ordinary(text).length;
+  const counter = getTokenizer();
+  if (text.length <= MAX_SLICE_CHARS) return counter.count(text);
   let total = 0;
   for (let start = 0; start < text.length; ) {
     const end = sliceEnd(text, start);
-    total += encoder.encode_ordinary(text.slice(start, end)).length;
+    total += counter.count(text.slice(start, end));
     start = end;
   }
   return total;

@@ -1,6 +1,6 @@
 /**
  * Worker thread of TokenWorkerPool: counts long texts exactly, off the main event loop. Its own
- * o200k_base encoder loads on its first count (exact-count.ts), not when the worker starts.
+ * o200k_base tokenizer loads on its first count (exact-count.ts), not when the worker starts.
  */
 import { constants, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
@@ -35,10 +35,10 @@ port.on('message', (request: CountRequest) => {
     post({ kind: 'counted', id: request.id, tokens });
   } catch (error) {
     post({ kind: 'failed', id: request.id, error: error instanceof Error ? error.message : String(error) });
-    // A WASM abort can leave the encoder unusable; exiting lets the pool start a fresh worker for the next count.
+    // A throw mid-count may leave the tokenizer's scratch state half-written; a fresh worker starts clean.
     process.exit(1);
   }
 });
 
-// Reached only once the imports above (tiktoken's WASM among them) have loaded.
+// Reached only once the imports above have loaded (the vocabulary loads on the first count).
 post({ kind: 'ready' });

@@ -7,7 +7,7 @@ export interface CountRequest {
 }
 
 /**
- * What a worker posts: `ready` once its modules (tiktoken's WASM included) have loaded, then per
+ * What a worker posts: `ready` once its modules have loaded, then per
  * request the summed exact count of its texts, or why it could not count them.
  */
 export type WorkerMessage = { kind: 'ready' } | { kind: 'counted'; id: number; tokens: number } | { kind: 'failed'; id: number; error: string };
