@@ -21,11 +21,6 @@ export interface O200kVocabulary {
   pattern: string;
 }
 
-interface EncoderFile {
-  pat_str: string;
-  bpe_ranks: string;
-}
-
 /** FNV-1a over bytes[start, end): cheap, and spreads the short byte strings of a BPE vocabulary well. */
 export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   let hash = 0x811c9dc5;
@@ -37,14 +32,14 @@ const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
 const SIXBITS = new Int8Array(128).fill(-1);
 for (let i = 0; i < BASE64.length; i++) SIXBITS[BASE64.charCodeAt(i)] = i;
 
-/** Decodes the base64 of text[start, end) into pool at `at`; returns where the bytes end. */
-function decodeBase64(text: string, start: number, end: number, pool: Uint8Array, at: number): number {
+/** Decodes the base64 of file[start, end) into pool at `at`; returns where the bytes end. */
+function decodeBase64(file: Uint8Array, start: number, end: number, pool: Uint8Array, at: number): number {
   let bits = 0;
   let count = 0;
   for (let i = start; i < end; i++) {
-    const value = SIXBITS[text.charCodeAt(i)]!;
+    const value = SIXBITS[file[i]!]!;
     if (value < 0) break; // '=' padding ends the token
-    bits = (bits << 6) | value;
+    bits = ((bits << 6) | value) & 0xffffff;
     count += 6;
     if (count >= 8) {
       count -= 8;
@@ -54,42 +49,75 @@ function decodeBase64(text: string, start: number, end: number, pool: Uint8Array
   return at;
 }
 
+/** How many bytes the base64 of file[start, end) decodes to. */
+function decodedLength(file: Uint8Array, start: number, end: number): number {
+  let chars = end - start;
+  while (chars > 0 && file[start + chars - 1] === EQUALS) chars--;
+  return Math.floor((chars * 6) / 8);
+}
+
+const SPACE = 0x20;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const EQUALS = 0x3d;
+
+/** The JSON string value of `"name":"…"` in the file: [start, end) of its characters, escapes included. */
+function stringField(file: Buffer, name: string): [number, number] {
+  const marker = file.indexOf(`"${name}":"`);
+  if (marker < 0) throw new Error(`tiktoken/encoders/o200k_base.json has no "${name}"`);
+  const start = marker + name.length + 4;
+  let end = start;
+  while (end < file.length && file[end] !== QUOTE) end += file[end] === BACKSLASH ? 2 : 1;
+  if (end >= file.length) throw new Error(`tiktoken/encoders/o200k_base.json: "${name}" does not end`);
+  return [start, end];
+}
+
 /**
- * Reads the vocabulary. The file's `bpe_ranks` is one line: a placeholder, the first rank, then
- * the base64 of each token in rank order, separated by spaces.
+ * Reads the vocabulary straight from the file's bytes: parsing the 2.3 MB JSON into strings
+ * first would double what loading holds at its peak. The file's `bpe_ranks` is one line: a
+ * placeholder, the first rank (0), then the base64 of each token in rank order, separated by
+ * single spaces.
  */
 export function loadO200kVocabulary(): O200kVocabulary {
-  const path = createRequire(import.meta.url).resolve('tiktoken/encoders/o200k_base.json');
-  const file = JSON.parse(readFileSync(path, 'utf8')) as EncoderFile;
-  const ranks = file.bpe_ranks;
-  const firstSpace = ranks.indexOf(' ');
-  const secondSpace = ranks.indexOf(' ', firstSpace + 1);
-  if (firstSpace < 0 || secondSpace < 0 || ranks.indexOf('\n') >= 0 || Number(ranks.slice(firstSpace + 1, secondSpace)) !== 0) {
+  const file = readFileSync(createRequire(import.meta.url).resolve('tiktoken/encoders/o200k_base.json'));
+  const [patternStart, patternEnd] = stringField(file, 'pat_str');
+  const pattern = JSON.parse(file.toString('utf8', patternStart - 1, patternEnd + 1)) as string;
+  const [ranksStart, ranksEnd] = stringField(file, 'bpe_ranks');
+  const firstSpace = file.indexOf(SPACE, ranksStart);
+  const secondSpace = file.indexOf(SPACE, firstSpace + 1);
+  if (firstSpace < 0 || secondSpace < 0 || file.toString('latin1', firstSpace + 1, secondSpace) !== '0' || file.subarray(ranksStart, ranksEnd).includes('\\n')) {
     throw new Error('tiktoken/encoders/o200k_base.json: bpe_ranks is not in the one-line layout this reader knows');
   }
-  // Each base64 character carries 6 bits, so the pool needs at most 3/4 of the characters.
-  const pool = new Uint8Array(Math.ceil(((ranks.length - secondSpace) * 3) / 4));
-  const startList: number[] = [];
-  let at = 0;
-  for (let start = secondSpace + 1; start < ranks.length; ) {
-    let end = ranks.indexOf(' ', start);
-    if (end < 0) end = ranks.length;
-    startList.push(at);
-    at = decodeBase64(ranks, start, end, pool, at);
+  // First pass: how many tokens, and how many bytes they decode to, so each array is made once at its size.
+  let tokens = 0;
+  let bytes = 0;
+  for (let start = secondSpace + 1; start < ranksEnd; tokens++) {
+    let end = file.indexOf(SPACE, start);
+    if (end < 0 || end > ranksEnd) end = ranksEnd;
+    bytes += decodedLength(file, start, end);
     start = end + 1;
   }
-  startList.push(at);
-  const starts = Uint32Array.from(startList);
-  const tokens = starts.length - 1;
+  const pool = new Uint8Array(bytes);
+  const starts = new Uint32Array(tokens + 1);
+  let at = 0;
+  let rank = 0;
+  for (let start = secondSpace + 1; start < ranksEnd; rank++) {
+    let end = file.indexOf(SPACE, start);
+    if (end < 0 || end > ranksEnd) end = ranksEnd;
+    starts[rank] = at;
+    at = decodeBase64(file, start, end, pool, at);
+    start = end + 1;
+  }
+  starts[tokens] = at;
   // A table at most ~40% full keeps linear probes short.
   let size = 1;
   while (size < tokens * 2.5) size *= 2;
   const table = new Int32Array(size);
   const mask = size - 1;
-  for (let rank = 0; rank < tokens; rank++) {
-    let slot = hashBytes(pool, starts[rank]!, starts[rank + 1]!) & mask;
+  for (let r = 0; r < tokens; r++) {
+    let slot = hashBytes(pool, starts[r]!, starts[r + 1]!) & mask;
     while (table[slot] !== 0) slot = (slot + 1) & mask;
-    table[slot] = rank + 1;
+    table[slot] = r + 1;
   }
-  return { pool: pool.slice(0, at), starts, table, mask, pattern: file.pat_str };
+  return { pool, starts, table, mask, pattern };
 }
