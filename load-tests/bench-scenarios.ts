@@ -78,12 +78,33 @@ const messagesBody = { model: 'bench', max_tokens: 256, messages: [{ role: 'user
 /** Deterministic, so cacheable; `cache-control: no-cache` makes every call a miss that refreshes the entry. */
 const cachedChat = { ...chatBody, model: 'bench-cached', temperature: 0 };
 
-/** `only`: the `--only` names (a scenario runs when its name contains one of them). */
+/**
+ * `only`: the `--only` names (a scenario runs when its name contains one of them).
+ *
+ * The order is the order of every round, and the two sides of each ratio with a target run
+ * back to back (floor then gateway; plain, Redis ledger, keys): this box's speed drifts within
+ * seconds, and a ratio over two slices taken a minute apart carries that drift.
+ */
 export function scenarios(key: string | undefined, hasNginx: boolean, hasFloor: boolean, only?: string[]): Scenario[] {
+  const keys: Scenario[] = key
+    ? [
+        {
+          name: 'gateway redis+keys+limits+budget',
+          target: 'gateway-keys',
+          method: 'POST',
+          path: '/v1/chat/completions',
+          body: chatBody,
+          headers: { authorization: `Bearer ${key}` },
+          baseline: 'direct plain',
+        },
+      ]
+    : [];
   const list: Scenario[] = [
     { name: 'direct plain', target: 'direct', method: 'POST', path: '/v1/chat/completions', body: directChat },
     { name: 'floor plain', target: 'floor', method: 'POST', path: '/v1/chat/completions', body: directChat, baseline: 'direct plain' },
     { name: 'gateway plain', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: chatBody, baseline: 'direct plain' },
+    { name: 'gateway redis ledger', target: 'gateway-redis', method: 'POST', path: '/v1/chat/completions', body: chatBody, baseline: 'direct plain' },
+    ...keys,
     { name: 'direct stream', target: 'direct', method: 'POST', path: '/v1/chat/completions', body: { ...directChat, stream: true } },
     { name: 'floor stream', target: 'floor', method: 'POST', path: '/v1/chat/completions', body: { ...directChat, stream: true }, baseline: 'direct stream' },
     { name: 'gateway stream', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, stream: true }, baseline: 'direct stream' },
@@ -96,7 +117,6 @@ export function scenarios(key: string | undefined, hasNginx: boolean, hasFloor: 
     { name: 'gateway traced stream', target: 'gateway-traced', method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, stream: true }, baseline: 'direct stream' },
     { name: 'gateway 3 deployments', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, model: 'bench-3' }, baseline: 'direct plain' },
     { name: 'gateway prompt API', target: 'gateway', method: 'POST', path: '/prompts/bench-echo', body: { text: 'Say something about foxes.' }, baseline: 'direct plain' },
-    { name: 'gateway redis ledger', target: 'gateway-redis', method: 'POST', path: '/v1/chat/completions', body: chatBody, baseline: 'direct plain' },
     { name: 'gateway cache miss', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: cachedChat, headers: { 'cache-control': 'no-cache' }, baseline: 'direct plain' },
     { name: 'gateway cache hit', target: 'gateway', method: 'POST', path: '/v1/chat/completions', body: cachedChat, baseline: 'direct plain' },
     { name: 'gateway redis cache hit', target: 'gateway-redis', method: 'POST', path: '/v1/chat/completions', body: cachedChat, baseline: 'direct plain' },
@@ -105,17 +125,6 @@ export function scenarios(key: string | undefined, hasNginx: boolean, hasFloor: 
     { name: 'gateway rest', target: 'gateway', method: 'GET', path: '/api/users/42', baseline: 'direct rest' },
   ];
   if (hasNginx) list.push({ name: 'nginx rest', target: 'nginx', method: 'GET', path: '/42', baseline: 'direct rest' });
-  if (key) {
-    list.push({
-      name: 'gateway redis+keys+limits+budget',
-      target: 'gateway-keys',
-      method: 'POST',
-      path: '/v1/chat/completions',
-      body: chatBody,
-      headers: { authorization: `Bearer ${key}` },
-      baseline: 'direct plain',
-    });
-  }
   const available = list.filter((s) => hasFloor || s.target !== 'floor');
   return only ? available.filter((s) => only.some((o) => s.name.includes(o))) : available;
 }
@@ -128,6 +137,8 @@ export interface Ratio {
   /** The ratio the gateway aims to stay under; undefined: shown for information. */
   target?: number;
   value?: number;
+  /** The lowest and highest ratio of one round's slices, when both scenarios ran in every round. */
+  spread?: [number, number];
 }
 
 /** The ratios the gateway is held to, on CPU µs per request (the column that does not depend on who else uses the cores). */
@@ -149,13 +160,38 @@ const RATIOS: Ratio[] = [
   { name: 'Redis cache hit ÷ floor plain', of: 'gateway redis cache hit', over: 'floor plain' },
 ];
 
-export function ratios(results: Result[]): Ratio[] {
+/**
+ * The ratios over all slices (`value`), and with `slices` (each scenario's, in round order) how
+ * far one round's ratio strayed from it (`spread`): how much of a verdict this box's noise moves.
+ */
+export function ratios(results: Result[], slices?: ReadonlyMap<string, readonly Slice[]>): Ratio[] {
   const cpu = (name: string) => results.find((r) => r.name === name)?.cpuUsPerRequest;
   return RATIOS.map((ratio) => {
     const of = cpu(ratio.of);
     const over = cpu(ratio.over);
-    return of !== undefined && over !== undefined && over > 0 ? { ...ratio, value: of / over } : { ...ratio };
+    if (of === undefined || over === undefined || over <= 0) return { ...ratio };
+    const spread = slices ? roundSpread(slices.get(ratio.of), slices.get(ratio.over)) : undefined;
+    return spread ? { ...ratio, value: of / over, spread } : { ...ratio, value: of / over };
   });
+}
+
+function perRequest(slice: Slice): number | undefined {
+  return slice.cpuUs === undefined || slice.requests === 0 ? undefined : slice.cpuUs / slice.requests;
+}
+
+/** Min and max over rounds of (CPU per request of `of`'s slice) ÷ (that of `over`'s slice in the same round). */
+function roundSpread(of: readonly Slice[] | undefined, over: readonly Slice[] | undefined): [number, number] | undefined {
+  if (!of || !over || of.length !== over.length || of.length === 0) return undefined;
+  let low = Infinity;
+  let high = -Infinity;
+  for (let i = 0; i < of.length; i++) {
+    const a = perRequest(of[i]!);
+    const b = perRequest(over[i]!);
+    if (a === undefined || b === undefined || b === 0) return undefined;
+    low = Math.min(low, a / b);
+    high = Math.max(high, a / b);
+  }
+  return [low, high];
 }
 
 /** The memory targets: the plain gateway's settled idle RSS and its peak over the floor's. */

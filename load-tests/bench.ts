@@ -199,7 +199,8 @@ function printRatios(title: string, list: Ratio[]): void {
     const value = r.value === undefined ? 'n/a (scenario skipped)' : `${r.value.toFixed(2)}×`;
     const target = r.target === undefined ? '' : `target ≤ ${r.target}×`;
     const verdict = r.value === undefined || r.target === undefined ? '' : r.value <= r.target ? '✓' : '✗ over';
-    console.log(`  ${r.name.padEnd(width)}  ${value.padStart(6)}  ${target.padEnd(14)} ${verdict}`.trimEnd());
+    const spread = r.spread ? `rounds ${r.spread[0].toFixed(2)}–${r.spread[1].toFixed(2)}` : '';
+    console.log(`  ${r.name.padEnd(width)}  ${value.padStart(6)}  ${target.padEnd(14)} ${verdict.padEnd(6)} ${spread}`.trimEnd());
   }
 }
 
@@ -210,7 +211,7 @@ interface RssReadings {
   peak: Record<string, number>;
 }
 
-function printTable(results: Result[], rss: RssReadings): void {
+function printTable(results: Result[], rss: RssReadings, slices: ReadonlyMap<string, readonly Slice[]>): void {
   const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'errors', 'CPU µs/req', 'req/s ÷ base', '+mean ms'];
   const rows = results.map((r) => [
     r.name,
@@ -231,7 +232,7 @@ function printTable(results: Result[], rss: RssReadings): void {
   const rest = results.find((r) => r.name === 'gateway rest');
   const viaNginx = results.find((r) => r.name === 'nginx rest');
   if (rest && viaNginx) console.log(`\nREST routing, gateway/nginx: ${(rest.rps / viaNginx.rps).toFixed(2)} of nginx's req/s`);
-  printRatios('gateway CPU µs/req as a ratio', ratios(results));
+  printRatios('gateway CPU µs/req as a ratio', ratios(results, slices));
   printRatios('gateway RSS as a ratio of the floor\'s', rssRatios(rss.idle, rss.peak));
   const mb = (kb: number | undefined) => (kb === undefined ? '?' : (kb / 1024).toFixed(0));
   const names = Object.keys(rss.peak);
@@ -368,9 +369,9 @@ async function main(): Promise<void> {
     }
     const peakRss: Record<string, number> = {};
     for (const [name, proc] of Object.entries(measured)) peakRss[name] = rssKb(proc.child.pid!, 'VmHWM');
-    printTable(results, { start: startRss, idle: idleRss, peak: peakRss });
+    printTable(results, { start: startRss, idle: idleRss, peak: peakRss }, slices);
     if (args.json) {
-      const ratioValues = ratios(results).map(({ name, target, value }) => ({ name, target: target ?? null, value: value ?? null }));
+      const ratioValues = ratios(results, slices).map(({ name, target, value, spread }) => ({ name, target: target ?? null, value: value ?? null, spread: spread ?? null }));
       writeFileSync(args.json, JSON.stringify({ connections, duration, rounds, results, ratios: ratioValues, startRssKb: startRss, idleRssKb: idleRss, peakRssKb: peakRss }, null, 2));
     }
   } finally {

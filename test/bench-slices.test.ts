@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { combineSlices, ratios, type Slice } from '../load-tests/bench-scenarios.js';
+import { combineSlices, ratios, scenarios, type Slice } from '../load-tests/bench-scenarios.js';
 
 const slice = (over: Partial<Slice>): Slice => ({ requests: 100, seconds: 2, cpuUs: 10_000, p50: 1, p99: 4, mean: 1, errors: 0, non2xx: 0, ...over });
 
@@ -30,5 +30,28 @@ describe('npm run bench: a scenario measured in interleaved slices', () => {
     expect(direct.cpuUsPerRequest).toBeUndefined();
     const plain = ratios([direct, combineSlices('floor plain', [slice({})])]).find((r) => r.of === 'gateway plain' && r.over === 'floor plain');
     expect(plain?.value).toBeUndefined();
+  });
+
+  it('shows how far one round strayed: the lowest and highest per-round ratio around the ratio over all slices', () => {
+    const gateway = [slice({ requests: 100, cpuUs: 12_000 }), slice({ requests: 100, cpuUs: 30_000 })];
+    const floor = [slice({ requests: 100, cpuUs: 10_000 }), slice({ requests: 100, cpuUs: 20_000 })];
+    const results = [combineSlices('gateway plain', gateway), combineSlices('floor plain', floor)];
+    const plain = ratios(results, new Map([['gateway plain', gateway], ['floor plain', floor]])).find((r) => r.of === 'gateway plain' && r.over === 'floor plain');
+    expect(plain?.value).toBeCloseTo(42_000 / 30_000);
+    expect(plain?.spread?.[0]).toBeCloseTo(1.2);
+    expect(plain?.spread?.[1]).toBeCloseTo(1.5);
+    // A round where one side is missing gives no spread rather than a wrong one.
+    const short = ratios(results, new Map([['gateway plain', gateway], ['floor plain', floor.slice(1)]])).find((r) => r.of === 'gateway plain');
+    expect(short?.spread).toBeUndefined();
+  });
+
+  it('runs the two sides of every targeted ratio back to back in each round', () => {
+    const order = scenarios('sk-bench', false, true).map((s) => s.name);
+    const next = (a: string, b: string) => order.indexOf(b) - order.indexOf(a);
+    expect(next('floor plain', 'gateway plain')).toBe(1);
+    expect(next('gateway plain', 'gateway redis ledger')).toBe(1);
+    expect(next('gateway redis ledger', 'gateway redis+keys+limits+budget')).toBe(1);
+    expect(next('floor stream', 'gateway stream')).toBe(1);
+    expect(next('floor rest', 'gateway rest')).toBe(1);
   });
 });
