@@ -111,6 +111,7 @@ await app.close();
 await flush();
 const require = createRequire(import.meta.url);
 seen.cacheHits = Object.keys(require.cache).filter((file) => SDK_FILE.test(file));
+seen.undiciIndex = Object.keys(require.cache).some((file) => file.endsWith('/node_modules/undici/index.js'));
 
 // Positive control: an SDK import now must be seen, or the hook is not watching.
 phase = 'control';
@@ -132,6 +133,8 @@ interface Report {
   resolved: number;
   control: Hit | null;
   cacheHits: string[];
+  /** Whether undici's index (fetch, WebSocket, caches: ~5 MB resident) was loaded, rather than its Pool alone. */
+  undiciIndex: boolean;
   providers: { enabled: string[]; disabled_no_key: string[] };
 }
 
@@ -187,6 +190,7 @@ it('starting the gateway with the default config loads no provider SDK', () => {
   if (message) console.error(message);
   expect([...report.esm, ...report.cjs].map((h) => h.specifier), message).toEqual([]);
   expect(report.cacheHits, 'SDK files in the CommonJS require cache after start-up').toEqual([]);
+  expect(report.undiciIndex, "undici's index loaded at start-up: the hot path needs its Pool only (src/core/undici-pool.ts)").toBe(false);
 }, 120_000);
 
 it('self-check: an SDK imported (ESM or CommonJS) during start-up is caught, with its importer', () => {

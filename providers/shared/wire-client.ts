@@ -10,7 +10,7 @@
  * `gateway_busy` (503), which the balancer counts as neither a failure nor a reason to retry.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { Pool } from 'undici';
+import { Pool } from '../../src/core/undici-pool.js';
 import type { CallSignal } from '../../src/core/call-signal.js';
 import { GatewayError } from '../../src/core/errors.js';
 import { UpstreamError, protocolError } from '../../src/core/upstream-error.js';

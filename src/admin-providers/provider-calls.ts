@@ -6,7 +6,6 @@
  * Each client is made per call from the running config, with no SDK retries and a timeout, so an
  * answer always says what the provider said to exactly this config, once.
  */
-import { request } from 'undici';
 import type { ProviderAdapter } from '../core/adapter.js';
 import type { ProviderConfig, ProviderConfigOf } from '../config/types.js';
 import { assertNever } from '../core/types.js';
@@ -118,6 +117,8 @@ function isoFromUnix(seconds: unknown): string | undefined {
 
 /** Gemini has no model listing in `@google/generative-ai`: its REST `GET /v1beta/models`, page by page. */
 async function listGeminiModels(config: ProviderConfigOf<'gemini'>, signal: AbortSignal): Promise<ListedModel[]> {
+  // undici's index (fetch, WebSocket, caches) loads here, not at start-up: see src/core/undici-pool.ts.
+  const { request } = await import('undici');
   const out: ListedModel[] = [];
   let pageToken: string | undefined;
   do {

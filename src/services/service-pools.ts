@@ -3,7 +3,7 @@
  * call to it and shared by every service and config version that names it. Asked with a path,
  * a Pool neither parses a URL nor looks its origin up per request.
  */
-import { Pool } from 'undici';
+import { Pool } from '../core/undici-pool.js';
 
 /** Connections per origin; a service's own `connections` gate bounds what it asks of them. */
 const CONNECTIONS_PER_ORIGIN = 128;
