@@ -83,6 +83,8 @@ export class BatchingLedger<S extends RecordSink = LedgerStore> {
   /** The batch being written; kept with its id until the store takes it. */
   private inHand: LedgerBatch | undefined;
   private draining: Promise<void> | undefined;
+  /** The spool's replay: a lane of its own, so records that come meanwhile are not held behind a disk read. */
+  private replaying: Promise<void> | undefined;
   private spilling: Promise<void> | undefined;
   private drainSoon = false;
   private readonly timer: NodeJS.Timeout;
@@ -167,12 +169,29 @@ export class BatchingLedger<S extends RecordSink = LedgerStore> {
 
   private tick(): void {
     if (this.overflow.length > 0) void this.spill();
-    const hasWork = this.inHand !== undefined || this.queue.length > 0 || this.spoolPending;
-    if (hasWork && !this.draining && Date.now() >= this.retryAt) void this.drain().catch(() => undefined);
+    if (Date.now() < this.retryAt) return;
+    const hasRecords = this.inHand !== undefined || this.queue.length > 0;
+    if (hasRecords && !this.draining) void this.drain().catch(() => undefined);
+    if (this.spoolPending && !this.replaying) void this.replay().catch(() => undefined);
   }
 
-  /** One drain at a time; resolves when the queue (and waiting spool files) are written, rejects on a store failure. */
+  /**
+   * Replays the spool beside the drain, not inside it: a settlement recorded while the spool
+   * is read (a directory read, slow on a busy disk) is what the caller's next call is admitted
+   * against, and it used to wait for the replay, so that call could be admitted first. Batches
+   * carry their ids and the stores count each once, so the two lanes may write in any order.
+   */
+  private replay(): Promise<void> {
+    this.replaying ??= this.replaySpool().finally(() => {
+      this.replaying = undefined;
+    });
+    return this.replaying;
+  }
+
+  /** One drain at a time; resolves when the queue is written, rejects on a store failure. */
   private drain(): Promise<void> {
+    // Spool files waiting (an earlier run's, at start) are replayed as soon as records flow, in their own lane.
+    if (this.spoolPending && !this.replaying) void this.replay().catch(() => undefined);
     this.draining ??= this.runDrain().finally(() => {
       this.draining = undefined;
       // A record that came as this drain was ending found it still running and did not start one.
@@ -202,14 +221,7 @@ export class BatchingLedger<S extends RecordSink = LedgerStore> {
   private async runDrain(): Promise<void> {
     while (!this.closed) {
       if (!this.inHand) {
-        if (this.queue.length === 0) {
-          if (!this.spoolPending) break;
-          // The spool after the queue; then the queue again: records that came while the spool
-          // was read (slow on a busy disk) must not wait for the next tick. A settlement among
-          // them is what the caller's next call is admitted against.
-          await this.replaySpool();
-          continue;
-        }
+        if (this.queue.length === 0) break;
         this.inHand = { id: this.nextId(), records: this.queue.take(this.batchSize) };
       }
       const batch = this.inHand;
@@ -296,9 +308,10 @@ export class BatchingLedger<S extends RecordSink = LedgerStore> {
     // A drain that stopped on a failure is retried at once: flush means "now".
     for (;;) {
       if (this.draining) await this.draining.catch(() => undefined);
-      const hasWork = this.inHand !== undefined || this.queue.length > 0 || this.spoolPending;
-      if (!hasWork || this.closed) return;
-      await this.drain();
+      if (this.replaying) await this.replaying.catch(() => undefined);
+      const hasRecords = this.inHand !== undefined || this.queue.length > 0;
+      if ((!hasRecords && !this.spoolPending) || this.closed) return;
+      await Promise.all([hasRecords ? this.drain() : undefined, this.spoolPending ? this.replay() : undefined]);
     }
   }
 
