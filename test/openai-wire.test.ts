@@ -194,6 +194,19 @@ describe('the chat completions wire protocol', () => {
     expect(cuts.filter((c) => (sent![c] ?? 0) >= 0x80 && (sent![c] ?? 0) < 0xc0).length).toBeGreaterThanOrEqual(15);
   });
 
+  it('reads a stream led by a byte-order mark that arrives a byte at a time, its first frame included', async () => {
+    fake.enqueue(async (req, res) => {
+      const frames = chunksFor(req, { content: WIDE_TEXT });
+      // The first frame carries text, so a frame lost behind the mark would show in the answer.
+      (frames[0]!.choices as Array<{ delta: Body }>)[0]!.delta.content = 'Led: ';
+      const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(sseFrames(frames), 'utf8')]);
+      await writeSse(res, bytes, [1, 2, 3, 4, ...awkwardCuts(bytes).filter((cut) => cut > 4)]);
+    });
+    const read = await readWithSdk(await gw.client.chat.completions.create({ model: 'gpt', messages: hello, stream: true }));
+    expect(read.text).toBe(`Led: ${WIDE_TEXT}`);
+    expect(read.finishes).toEqual(['stop']);
+  });
+
   it('finishes cleanly when the upstream ends after its finish without [DONE]', async () => {
     fake.enqueue((req, res) => writeSse(res, Buffer.from(sseFrames(chunksFor(req), false)), [40, 41, 300]));
     const { status, text } = await rawStream('gpt');

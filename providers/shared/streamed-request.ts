@@ -9,6 +9,7 @@
  * early drops the connection. Error answers (not 2xx, or a 2xx that is not an event stream)
  * are kept to their first `maxErrorBytes` and handed over whole instead of events.
  */
+import { StringDecoder } from 'node:string_decoder';
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -76,7 +77,13 @@ class StreamingHandler extends SignalledHandler implements Dispatcher.DispatchHa
   private errorParts: Buffer[] | undefined;
   private errorSize = 0;
   private errorTruncated = false;
-  private readonly decoder = new TextDecoder();
+  /**
+   * Node's StringDecoder rather than TextDecoder: 0.9 against 3.8 µs to decode a 21-event answer,
+   * most of it per call, and a paced stream decodes once per event. It keeps a byte-order mark,
+   * which TextDecoder dropped and SSE says to ignore, so `atStart` drops it.
+   */
+  private readonly decoder = new StringDecoder('utf8');
+  private atStart = true;
   private readonly parser: EventSourceParser;
   private lastChar = '';
   private ready: SseEvent[] = [];
@@ -124,9 +131,14 @@ class StreamingHandler extends SignalledHandler implements Dispatcher.DispatchHa
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.outcome !== undefined) return;
     if (this.errorParts) return this.keepErrorBody(controller, chunk);
-    // `stream: true` keeps a UTF-8 character split across two reads whole.
-    const text = this.decoder.decode(chunk, { stream: true });
+    // The decoder keeps a UTF-8 character split across two reads whole.
+    let text = this.decoder.write(chunk);
     if (text.length === 0) return;
+    if (this.atStart) {
+      this.atStart = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      if (text.length === 0) return;
+    }
     this.lastChar = text[text.length - 1]!;
     this.parser.feed(text);
     if (this.outcome !== undefined) return;
@@ -156,7 +168,7 @@ class StreamingHandler extends SignalledHandler implements Dispatcher.DispatchHa
     if (this.outcome !== undefined) return;
     if (!this.errorParts) {
       // The parser holds a trailing CR back in case an LF follows; at the end, none will.
-      this.parser.feed(this.decoder.decode() + (this.lastChar === '\r' ? '\n' : ''));
+      this.parser.feed(this.decoder.end() + (this.lastChar === '\r' ? '\n' : ''));
       if (this.outcome !== undefined) return;
     }
     this.settle(true);

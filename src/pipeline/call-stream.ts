@@ -126,9 +126,12 @@ export class CallStream {
     let failure: unknown;
     let abandoned = false;
     try {
+      // An upstream that sends its whole answer at once leaves all of it here: awaiting each
+      // write (a microtask hop per chunk) cost as much as writing it.
       for (const chunk of buffered) {
         tap(chunk);
-        await sink.write(chunk);
+        const pending = sink.write(chunk);
+        if (pending) await pending;
       }
       while (!sink.isClosed) {
         const next = await iterator.next();
