@@ -39,6 +39,12 @@ function labelText(names: readonly string[], values: readonly string[]): string 
   return `{${names.map((name, i) => `${name}="${escapeLabel(values[i] ?? '')}"`).join(',')}}`;
 }
 
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Series of one metric family, keyed by their label values. */
 class Family<T> {
   private readonly series = new Map<string, { values: string[]; data: T }>();
@@ -48,7 +54,12 @@ class Family<T> {
     private readonly create: () => T,
   ) {}
 
+  /** The label values and series of the last `get`: calls in a row mostly name the same series, found without a key string. */
+  private last: { values: readonly string[]; data: T } | undefined;
+
   get(values: string[]): T {
+    const last = this.last;
+    if (last && sameValues(last.values, values)) return last.data;
     const key = values.join('\u0000');
     let entry = this.series.get(key);
     if (!entry) {
@@ -56,6 +67,7 @@ class Family<T> {
       entry = { values, data: this.create() };
       this.series.set(key, entry);
     }
+    this.last = entry;
     return entry.data;
   }
 
