@@ -126,8 +126,8 @@ export class CallStream {
     let failure: unknown;
     let abandoned = false;
     try {
-      // An upstream that sends its whole answer at once leaves all of it here: awaiting each
-      // write (a microtask hop per chunk) cost as much as writing it.
+      // An upstream that sends its whole answer at once leaves all of it here; as below, a
+      // write is awaited only when the client's socket asks for backpressure.
       for (const chunk of buffered) {
         tap(chunk);
         const pending = sink.write(chunk);
