@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { chatBody, combineSlices, directChat, ratios, rssRatios, scenarios, type GatewayName, type Ratio, type Result, type Scenario, type Slice } from './bench-scenarios.js';
 import { findNginx, startNginx, type RunningNginx } from './nginx.js';
+import { dropKeys } from './redis-cleanup.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -240,6 +241,9 @@ function printTable(results: Result[], rss: RssReadings, slices: ReadonlyMap<str
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${connections} connections, ${duration} s per scenario in ${rounds} interleaved rounds; gateway Node flags: ${GATEWAY_NODE_FLAGS.join(' ') || 'none'}`);
 }
 
+/** Set once a gateway on Redis started: its keys are deleted at the end. */
+let usedRedis = false;
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'konnect-bench-'));
   const children: ChildProcess[] = [];
@@ -271,6 +275,7 @@ async function main(): Promise<void> {
         try {
           gateways[name] = await startGateway(name, upstreamUrl, dir);
           children.push(gateways[name].child);
+          if (name !== 'gateway-traced') usedRedis = true;
         } catch (err) {
           console.log(`(${name} skipped: ${(err as Error).message.split('\n')[0]})`);
         }
@@ -379,6 +384,9 @@ async function main(): Promise<void> {
     await nginxStop?.();
     closeSink?.();
     rmSync(dir, { recursive: true, force: true });
+    if (usedRedis) {
+      await dropKeys(args['redis-url'], `bench:${process.pid}:`).catch((err: unknown) => console.error(`(could not delete this run's Redis keys, bench:${process.pid}:*: ${(err as Error).message})`));
+    }
   }
 }
 
