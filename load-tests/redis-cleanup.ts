@@ -1,7 +1,8 @@
 /**
- * What a bench run leaves in Redis: its gateways' ledgers (up to 100,000 records each), keys,
- * counters and cache entries, all under `bench:<pid>:`. A run left ~300 MB behind before this;
- * on a Redis shared with tests or other runs that is memory nobody asked for.
+ * Deleting a key prefix from Redis: what a bench run leaves (its gateways' ledgers, up to
+ * 100,000 records each, keys, counters and cache entries, all under `bench:<pid>:`; a run left
+ * ~300 MB behind before this), and what each test suite leaves under its own prefix
+ * (test/helpers/redis.ts).
  */
 import { Redis } from 'ioredis';
 
